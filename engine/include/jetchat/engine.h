@@ -1,0 +1,67 @@
+// The engine's front door: load a model directory, describe it, and open sessions on it.
+//
+//   auto model = jetchat::Model::load("path/to/model", jetchat::LoadParams{});
+//   if (!model) { puts(model.status().message().c_str()); return; }
+//   jetchat::Session session(*model);
+//   session.chat({{jetchat::Role::kUser, "Hello"}}, jetchat::GenerateParams{},
+//                [](std::string_view piece) { fputs(std::string(piece).c_str(), stdout); return true; });
+//
+// Thread-safety: a Model is immutable after load and may be shared by sessions, but only one session may run a
+// forward pass at a time (the backend's scratch buffers are the model's). A Session is used from one thread,
+// except Session::cancel(), which any thread may call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "jetchat/params.h"
+#include "jetchat/status.h"
+
+namespace jetchat {
+
+// What a model is, read from its files; cheap to get without loading weights (ModelInfo::probe).
+struct ModelInfo {
+  std::string path;
+  std::string name;              // directory name
+  std::string architecture;      // config.json "architectures"[0]
+  std::string family;            // llama, internlm2, internlm, qwen2
+  std::string dtype;             // weights as stored: f32, f16, bf16, awq-w4g128 ...
+  std::string chat_template;     // internlm2, internlm, llama2, chatml, raw
+  int64_t parameters = 0;
+  int vocab_size = 0, hidden_size = 0, intermediate_size = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0;
+  int max_context = 0;
+  int64_t weight_bytes = 0;      // in memory once loaded
+  int64_t kv_bytes_per_token = 0;
+  int64_t bytes_needed(int context) const { return weight_bytes + kv_bytes_per_token * context; }
+
+  static Result<ModelInfo> probe(const std::string& model_dir);
+};
+
+// Memory in use at this moment, by the model and its sessions.
+struct MemoryUsage {
+  int64_t weight_bytes = 0;
+  int64_t kv_bytes = 0;
+  int64_t scratch_bytes = 0;
+  int64_t total() const { return weight_bytes + kv_bytes + scratch_bytes; }
+};
+
+class ModelImpl;
+
+class Model {
+ public:
+  static Result<std::shared_ptr<Model>> load(const std::string& model_dir, const LoadParams& params);
+  ~Model();
+
+  const ModelInfo& info() const;
+  const LoadParams& load_params() const;
+  MemoryUsage memory() const;
+  std::string backend_name() const;
+  ModelImpl& impl() { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<ModelImpl> impl);
+  std::unique_ptr<ModelImpl> impl_;
+};
+
+}  // namespace jetchat

@@ -1,0 +1,43 @@
+// Parameters of loading and generation, with the defaults a user gets when they say nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace jetchat {
+
+enum class DeviceKind { kCpu, kCuda };
+
+struct LoadParams {
+  DeviceKind device = DeviceKind::kCpu;
+  int context_length = 0;        // tokens of KV cache per session; 0: min(model's max, 4096)
+  int threads = 0;               // CPU threads; 0: all cores
+  std::string chat_template;     // "" = from the model; else "internlm2", "internlm", "llama2", "chatml", "raw"
+  bool check_memory = true;      // refuse before allocating when the model would not fit free memory
+};
+
+struct SamplingParams {
+  float temperature = 0.7f;      // 0 = greedy
+  int top_k = 40;                // 0 = off
+  float top_p = 0.95f;           // 1 = off
+  float min_p = 0.05f;           // 0 = off
+  float repetition_penalty = 1.1f;  // 1 = off; applied to tokens of the last repeat_window tokens
+  int repeat_window = 64;
+  uint64_t seed = 0;             // 0 = seeded from the clock
+  static SamplingParams greedy() {
+    SamplingParams p;
+    p.temperature = 0.0f;
+    p.repetition_penalty = 1.0f;
+    return p;
+  }
+};
+
+struct GenerateParams {
+  SamplingParams sampling;
+  int max_tokens = 512;                  // new tokens at most
+  std::vector<std::string> stop_strings; // besides the model's stop tokens
+  bool add_bos = true;                   // raw prompts only; chat templates decide for themselves
+};
+
+}  // namespace jetchat

@@ -1,0 +1,73 @@
+// Text <-> token ids for a model: SentencePiece (libsentencepiece) plus the special/added tokens that
+// tokenizer_config.json, special_tokens_map.json and added_tokens.json declare. Immutable after load; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jetchat/status.h"
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace jetchat {
+
+class Tokenizer {
+ public:
+  // Loads <dir>/tokenizer.model and the special tokens declared by the JSON files beside it.
+  static Result<std::unique_ptr<Tokenizer>> load(const std::string& model_dir);
+  // A bare SentencePiece model file, no added tokens.
+  static Result<std::unique_ptr<Tokenizer>> from_sentencepiece_file(const std::string& path);
+  ~Tokenizer();
+
+  // parse_special: strings of special tokens in the text ("<|im_start|>") become their single ids; otherwise they
+  // are encoded as ordinary text. Never adds EOS.
+  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special = false) const;
+  std::string decode(const std::vector<int32_t>& ids) const;
+
+  int vocab_size() const;
+  int32_t bos_id() const { return bos_id_; }
+  int32_t eos_id() const { return eos_id_; }
+  // Id of a special/added token or of a vocabulary piece, if it exists.
+  std::optional<int32_t> find(std::string_view token) const;
+  bool is_special(int32_t id) const;  // control and added special tokens: never shown as text
+  std::string piece(int32_t id) const;
+
+  // The raw bytes a token contributes to the text: byte-fallback pieces as their byte, U+2581 as space, special
+  // tokens as "", the leading space of the first piece of a sequence removed when the model adds a dummy prefix.
+  std::string token_bytes(int32_t id, bool first_of_sequence) const;
+
+ private:
+  Tokenizer();
+  struct Special {
+    std::string text;
+    int32_t id;
+  };
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  std::vector<Special> specials_;  // longest first, for greedy matching in encode
+  int32_t bos_id_ = 1, eos_id_ = 2;
+  bool add_dummy_prefix_ = true;
+  int vocab_size_ = 0;
+};
+
+// Turns a stream of token ids into text pieces that are always whole UTF-8 characters: holds back an incomplete
+// multi-byte character until its last byte arrives, and keeps each word's leading space.
+class StreamDecoder {
+ public:
+  explicit StreamDecoder(const Tokenizer& tok) : tok_(tok) {}
+  std::string push(int32_t id);  // text completed by this token (may be empty)
+  std::string flush();           // whatever is held back, invalid bytes as U+FFFD
+  void reset() { pending_.clear(); first_ = true; }
+
+ private:
+  const Tokenizer& tok_;
+  std::string pending_;
+  bool first_ = true;
+};
+
+}  // namespace jetchat

@@ -1,0 +1,235 @@
+#include "cpu/cpu_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "half.h"
+
+namespace jetchat {
+
+std::unique_ptr<Backend> make_cpu_backend(const CpuBackendOptions& opts) {
+  return std::make_unique<cpu::CpuBackend>(opts);
+}
+
+namespace cpu {
+namespace {
+
+constexpr size_t kAlign = 64;  // a cache line; also what AVX-512 loads like
+
+float to_f32(DType t, const void* p, int64_t i) {
+  switch (t) {
+    case DType::kF32: return static_cast<const float*>(p)[i];
+    case DType::kF16: return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
+    case DType::kBF16: return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
+    case DType::kQ4: break;
+  }
+  return NAN;
+}
+
+void store_from_f32(DType t, void* p, int64_t i, float v) {
+  switch (t) {
+    case DType::kF32: static_cast<float*>(p)[i] = v; break;
+    case DType::kF16: static_cast<uint16_t*>(p)[i] = f32_to_f16(v); break;
+    case DType::kBF16: static_cast<uint16_t*>(p)[i] = f32_to_bf16(v); break;
+    case DType::kQ4: break;
+  }
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(const CpuBackendOptions& opts) : pool_(opts.threads), vec_(vec_kernels_best()) {}
+CpuBackend::~CpuBackend() = default;
+
+std::string CpuBackend::name() const {
+  return std::string("cpu (") + vec_.isa + ", " + std::to_string(pool_.size()) + " threads)";
+}
+
+Result<Tensor> CpuBackend::alloc(DType dtype, int64_t rows, int64_t cols) {
+  if (dtype == DType::kQ4) return Status(StatusCode::kInvalidArgument, "alloc: use upload_q4 for 4-bit weights");
+  Tensor t;
+  t.dtype = dtype;
+  t.rows = rows;
+  t.cols = cols;
+  t.bytes = size_t(rows) * size_t(cols) * dtype_size(dtype);
+  const size_t padded = (std::max<size_t>(t.bytes, 1) + kAlign - 1) / kAlign * kAlign;
+  t.data = std::aligned_alloc(kAlign, padded);
+  if (!t.data)
+    return Status(StatusCode::kOutOfMemory, "cpu backend: cannot allocate " + std::to_string(t.bytes) + " bytes");
+  bytes_in_use_ += int64_t(t.bytes);
+  return t;
+}
+
+Result<Tensor> CpuBackend::upload(const HostMatrix& m, DType storage) {
+  auto t = alloc(storage, m.rows, m.cols);
+  if (!t) return t;
+  const int64_t n = m.rows * m.cols;
+  if (m.dtype == storage) {
+    std::memcpy(t->data, m.data, t->bytes);
+  } else {
+    void* dst = t->data;
+    pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) store_from_f32(storage, dst, i, to_f32(m.dtype, m.data, i));
+    }, 4096);
+  }
+  return t;
+}
+
+Result<Tensor> CpuBackend::upload_q4(const HostQ4Matrix&) {
+  return Status(StatusCode::kUnsupported, "the CPU backend has no 4-bit kernels in this build");
+}
+
+void CpuBackend::free(Tensor& t) {
+  if (t.data) {
+    std::free(t.data);
+    bytes_in_use_ -= int64_t(t.bytes);
+  }
+  t = Tensor{};
+}
+
+void CpuBackend::read(const Tensor& t, float* host) {
+  const int64_t n = t.rows * t.cols;
+  for (int64_t i = 0; i < n; ++i) host[i] = to_f32(t.dtype, t.data, i);
+}
+
+void CpuBackend::embed(Tensor& out, const Tensor& table, const int32_t* ids, int n) {
+  float* o = static_cast<float*>(out.data);
+  for (int i = 0; i < n; ++i) {
+    const size_t row = size_t(ids[i]) * size_t(table.cols);
+    for (int64_t j = 0; j < table.cols; ++j) o[i * out.cols + j] = to_f32(table.dtype, table.data, int64_t(row) + j);
+  }
+}
+
+void CpuBackend::rmsnorm(Tensor& out, const Tensor& x, const Tensor& w, float eps) {
+  const int64_t d = x.cols;
+  const float* xs = static_cast<const float*>(x.data);
+  float* os = static_cast<float*>(out.data);
+  pool_.parallel_for(x.rows, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const float* xr = xs + r * d;
+      double ss = 0;
+      for (int64_t j = 0; j < d; ++j) ss += double(xr[j]) * xr[j];
+      const float inv = 1.0f / std::sqrt(float(ss / double(d)) + eps);
+      for (int64_t j = 0; j < d; ++j) os[r * d + j] = xr[j] * inv * to_f32(w.dtype, w.data, j);
+    }
+  });
+}
+
+void CpuBackend::matmul(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias) {
+  const int64_t n = x.rows, k = w.cols, out = w.rows;
+  const float* xs = static_cast<const float*>(x.data);
+  float* ys = static_cast<float*>(y.data);
+  DotTileFn dot = w.dtype == DType::kF16 ? vec_.dot_f16 : w.dtype == DType::kBF16 ? vec_.dot_bf16 : vec_.dot_f32;
+  const size_t row_bytes = size_t(k) * dtype_size(w.dtype);
+  const char* wb = static_cast<const char*>(w.data);
+  // Rows of W are split across threads; each weight row is streamed once and multiplied with up to kMaxTile
+  // activation rows at a time, so W is read from memory once per kMaxTile tokens.
+  pool_.parallel_for(out, [&](int64_t r0, int64_t r1) {
+    float tile[kMaxTile];
+    for (int64_t r = r0; r < r1; ++r) {
+      const void* wr = wb + size_t(r) * row_bytes;
+      for (int64_t t0 = 0; t0 < n; t0 += kMaxTile) {
+        const int nt = int(std::min<int64_t>(kMaxTile, n - t0));
+        dot(wr, xs + t0 * k, k, nt, k, tile);
+        for (int t = 0; t < nt; ++t) ys[(t0 + t) * out + r] = tile[t];
+      }
+    }
+  }, 16);
+  if (bias) {
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = 0; r < out; ++r) ys[t * out + r] += to_f32(bias->dtype, bias->data, r);
+  }
+}
+
+void CpuBackend::rope(Tensor& qkv, const AttentionShape& s, int pos0, const std::vector<float>& inv_freq) {
+  const int half = int(inv_freq.size());
+  const int heads = s.heads + s.kv_heads;
+  float* base = static_cast<float*>(qkv.data);
+  pool_.parallel_for(qkv.rows, [&](int64_t b, int64_t e) {
+    std::vector<float> cs(half), sn(half);
+    for (int64_t t = b; t < e; ++t) {
+      const double pos = double(pos0 + t);
+      for (int j = 0; j < half; ++j) {
+        // Angles in double: at position 32K an f32 product loses the low bits of the phase.
+        const double a = pos * double(inv_freq[j]);
+        cs[j] = float(std::cos(a));
+        sn[j] = float(std::sin(a));
+      }
+      float* row = base + t * qkv.cols;
+      for (int h = 0; h < heads; ++h) {
+        float* v = row + h * s.head_dim;
+        for (int j = 0; j < half; ++j) {
+          const float x0 = v[j], x1 = v[j + half];
+          v[j] = x0 * cs[j] - x1 * sn[j];
+          v[j + half] = x1 * cs[j] + x0 * sn[j];
+        }
+      }
+    }
+  });
+}
+
+void CpuBackend::attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache,
+                           const AttentionShape& s, int pos0) {
+  const int n = int(qkv.rows), D = s.head_dim, H = s.heads, Hkv = s.kv_heads, group = H / Hkv;
+  const int64_t kv_dim = int64_t(Hkv) * D;
+  const float* q_all = static_cast<const float*>(qkv.data);
+  float* kc = static_cast<float*>(k_cache.data);
+  float* vc = static_cast<float*>(v_cache.data);
+  for (int t = 0; t < n; ++t) {
+    const float* row = q_all + t * qkv.cols;
+    std::memcpy(kc + (pos0 + t) * kv_dim, row + int64_t(H) * D, kv_dim * sizeof(float));
+    std::memcpy(vc + (pos0 + t) * kv_dim, row + int64_t(H) * D + kv_dim, kv_dim * sizeof(float));
+  }
+  const float scale = 1.0f / std::sqrt(float(D));
+  float* o = static_cast<float*>(out.data);
+  pool_.parallel_for(int64_t(n) * H, [&](int64_t b, int64_t e) {
+    std::vector<float> score;
+    for (int64_t job = b; job < e; ++job) {
+      const int t = int(job / H), h = int(job % H), kvh = h / group;
+      const int len = pos0 + t + 1;  // causal: keys 0..pos0+t
+      const float* q = q_all + t * qkv.cols + int64_t(h) * D;
+      score.resize(len);
+      float mx = -INFINITY;
+      for (int p = 0; p < len; ++p) {
+        const float* k = kc + p * kv_dim + int64_t(kvh) * D;
+        float dot = 0;
+        for (int d = 0; d < D; ++d) dot += q[d] * k[d];
+        score[p] = dot * scale;
+        mx = std::max(mx, score[p]);
+      }
+      float sum = 0;
+      for (int p = 0; p < len; ++p) sum += (score[p] = std::exp(score[p] - mx));
+      const float inv = 1.0f / sum;
+      float* od = o + t * out.cols + int64_t(h) * D;
+      std::fill(od, od + D, 0.0f);
+      for (int p = 0; p < len; ++p) {
+        const float* v = vc + p * kv_dim + int64_t(kvh) * D;
+        const float w = score[p] * inv;
+        for (int d = 0; d < D; ++d) od[d] += w * v[d];
+      }
+    }
+  });
+}
+
+void CpuBackend::silu_mul(Tensor& out, const Tensor& gate_up) {
+  const int64_t f = out.cols;
+  const float* g = static_cast<const float*>(gate_up.data);
+  float* o = static_cast<float*>(out.data);
+  for (int64_t t = 0; t < out.rows; ++t)
+    for (int64_t j = 0; j < f; ++j) {
+      const float a = g[t * 2 * f + j], u = g[t * 2 * f + f + j];
+      o[t * f + j] = a / (1.0f + std::exp(-a)) * u;
+    }
+}
+
+void CpuBackend::add(Tensor& x, const Tensor& y) {
+  float* a = static_cast<float*>(x.data);
+  const float* b = static_cast<const float*>(y.data);
+  const int64_t n = x.rows * x.cols;
+  for (int64_t i = 0; i < n; ++i) a[i] += b[i];
+}
+
+}  // namespace cpu
+}  // namespace jetchat

@@ -1,0 +1,41 @@
+// The CPU implementation of Backend: host memory, a thread pool, and the SIMD loops of vec.h.
+#pragma once
+
+#include "backend.h"
+#include "cpu/thread_pool.h"
+#include "cpu/vec.h"
+
+namespace jetchat::cpu {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const CpuBackendOptions& opts);
+  ~CpuBackend() override;
+
+  std::string name() const override;
+  Result<Tensor> alloc(DType dtype, int64_t rows, int64_t cols) override;
+  Result<Tensor> upload(const HostMatrix& m, DType storage) override;
+  Result<Tensor> upload_q4(const HostQ4Matrix& m) override;
+  void free(Tensor& t) override;
+  void read(const Tensor& t, float* host) override;
+  int64_t bytes_in_use() const override { return bytes_in_use_; }
+
+  void embed(Tensor& out, const Tensor& table, const int32_t* ids, int n) override;
+  void rmsnorm(Tensor& out, const Tensor& x, const Tensor& w, float eps) override;
+  void matmul(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias) override;
+  void rope(Tensor& qkv, const AttentionShape& s, int pos0, const std::vector<float>& inv_freq) override;
+  void attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s,
+                 int pos0) override;
+  void silu_mul(Tensor& out, const Tensor& gate_up) override;
+  void add(Tensor& x, const Tensor& y) override;
+
+  ThreadPool& pool() { return pool_; }
+  const VecKernels& vec() const { return vec_; }
+
+ private:
+  ThreadPool pool_;
+  const VecKernels& vec_;
+  int64_t bytes_in_use_ = 0;
+};
+
+}  // namespace jetchat::cpu
