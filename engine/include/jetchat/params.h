@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ struct LoadParams {
   int threads = 0;               // CPU threads; 0: all cores
   std::string chat_template;     // "" = from the model; else "internlm2", "internlm", "llama2", "chatml", "raw"
   bool check_memory = true;      // refuse before allocating when the model would not fit free memory
+  // Called while weights upload with the fraction done (0..1); return false to cancel the load.
+  std::function<bool(float)> progress;
 };
 
 struct SamplingParams {

@@ -1,0 +1,161 @@
+// Model::load and ModelInfo::probe: from a directory to weights resident in a backend.
+#include <filesystem>
+
+#include "checkpoint.h"
+#include "json_util.h"
+#include "memory_info.h"
+#include "model_impl.h"
+#include "weights.h"
+
+namespace fs = std::filesystem;
+
+namespace jetchat {
+namespace {
+
+std::string mib(int64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
+
+int64_t count_parameters(const ModelConfig& c) {
+  const int64_t h = c.hidden_size, q = c.q_dim(), kv = c.kv_dim(), f = c.intermediate_size;
+  const int64_t per_layer = h * (q + 2 * kv) + q * h + 3 * h * f + 2 * h;
+  return int64_t(c.vocab_size) * h * (c.tie_word_embeddings ? 1 : 2) + c.num_layers * per_layer + h;
+}
+
+std::string chat_template_text(const std::string& dir) {
+  auto j = read_json_file(dir + "/tokenizer_config.json");
+  if (j && j->contains("chat_template") && (*j)["chat_template"].is_string())
+    return (*j)["chat_template"].get<std::string>();
+  return {};
+}
+
+}  // namespace
+
+Result<ProbedModel> probe_model(const std::string& model_dir) {
+  std::error_code ec;
+  if (!fs::is_directory(model_dir, ec)) {
+    if (fs::exists(model_dir, ec))
+      return Status(StatusCode::kInvalidArgument,
+                    model_dir + " is a file; JetChat opens a model directory (config.json + *.safetensors + "
+                                "tokenizer.model)");
+    return Status(StatusCode::kNotFound, model_dir + ": no such model directory");
+  }
+  auto config = ModelConfig::load(model_dir);
+  if (!config) return config.status();
+  const Architecture* arch = find_architecture(config->architecture);
+  if (!arch) {
+    std::string list;
+    for (const auto& a : supported_architectures()) list += (list.empty() ? "" : ", ") + a;
+    return Status(StatusCode::kUnsupported, model_dir + "/config.json: architecture '" + config->architecture +
+                                                "' is not supported (supported: " + list + ")");
+  }
+  auto ck = Checkpoint::open(model_dir);
+  if (!ck) return ck.status();
+
+  ProbedModel p;
+  p.config = *config;
+  p.arch = arch;
+  ModelInfo& i = p.info;
+  i.path = model_dir;
+  i.name = fs::path(model_dir).filename().string();
+  if (i.name.empty()) i.name = fs::path(model_dir).parent_path().filename().string();
+  i.architecture = config->architecture;
+  i.family = arch->family;
+  i.dtype = config->quant.method.empty()
+                ? config->dtype
+                : config->quant.method + "-w" + std::to_string(config->quant.bits) + "g" +
+                      std::to_string(config->quant.group_size);
+  i.chat_template = ChatTemplate::detect(chat_template_text(model_dir), arch->family).name();
+  i.parameters = count_parameters(*config);
+  i.vocab_size = config->vocab_size;
+  i.hidden_size = config->hidden_size;
+  i.intermediate_size = config->intermediate_size;
+  i.layers = config->num_layers;
+  i.heads = config->num_heads;
+  i.kv_heads = config->num_kv_heads;
+  i.head_dim = config->head_dim;
+  i.max_context = config->max_position;
+  i.weight_bytes = (*ck)->total_bytes() + Transformer::scratch_bytes(*config);
+  i.kv_bytes_per_token = Transformer::kv_bytes_per_token(*config);
+  return p;
+}
+
+Result<ModelInfo> ModelInfo::probe(const std::string& model_dir) {
+  auto p = probe_model(model_dir);
+  if (!p) return p.status();
+  return p->info;
+}
+
+Result<std::unique_ptr<Backend>> make_backend(DeviceKind device, int threads) {
+  if (device == DeviceKind::kCpu) return make_cpu_backend(CpuBackendOptions{threads});
+  return Status(StatusCode::kUnsupported, "this build of JetChat has no CUDA backend");
+}
+
+Model::Model(std::unique_ptr<ModelImpl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+const ModelInfo& Model::info() const { return impl_->info; }
+const LoadParams& Model::load_params() const { return impl_->params; }
+std::string Model::backend_name() const { return impl_->backend->name(); }
+
+MemoryUsage Model::memory() const {
+  MemoryUsage m;
+  m.weight_bytes = impl_->transformer->weight_bytes();
+  m.scratch_bytes = impl_->transformer->scratch_bytes();
+  m.kv_bytes = impl_->kv_bytes_in_use;
+  return m;
+}
+
+Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const LoadParams& params) {
+  auto probed = probe_model(model_dir);
+  if (!probed) return probed.status();
+  auto impl = std::make_unique<ModelImpl>();
+  impl->info = probed->info;
+  impl->params = params;
+  impl->config = probed->config;
+  impl->arch = probed->arch;
+  impl->context_length = params.context_length > 0 ? params.context_length : std::min(probed->config.max_position, 4096);
+  if (params.threads < 0) return Status(StatusCode::kInvalidArgument, "threads must be >= 0");
+
+  // Refuse before allocating anything: weights + one session's KV cache at the requested context + scratch.
+  const ModelInfo& info = impl->info;
+  if (params.check_memory) {
+    const SystemMemory mem = read_system_memory();
+    const int64_t need = info.bytes_needed(impl->context_length);
+    if (mem.available > 0 && need > mem.available)
+      return Status(StatusCode::kOutOfMemory,
+                    info.name + " needs " + mib(need) + " (weights and scratch " + mib(info.weight_bytes) +
+                        " + KV cache " + mib(info.kv_bytes_per_token * impl->context_length) + " for " +
+                        std::to_string(impl->context_length) + " tokens) but only " + mib(mem.available) +
+                        " of " + mib(mem.total) + " is available; choose a smaller model or context");
+  }
+
+  auto tok = Tokenizer::load(model_dir);
+  if (!tok) return tok.status();
+  impl->tokenizer = std::move(tok.value());
+  if (impl->tokenizer->vocab_size() > impl->config.vocab_size)
+    return Status(StatusCode::kInvalidFormat, model_dir + ": the tokenizer has " +
+                                                  std::to_string(impl->tokenizer->vocab_size()) +
+                                                  " tokens but the model's vocab_size is " +
+                                                  std::to_string(impl->config.vocab_size));
+  if (!params.chat_template.empty()) {
+    auto t = ChatTemplate::from_name(params.chat_template);
+    if (!t) return t.status();
+    impl->chat_template = *t;
+  } else {
+    impl->chat_template = ChatTemplate::detect(chat_template_text(model_dir), impl->arch->family);
+  }
+
+  auto backend = make_backend(params.device, params.threads);
+  if (!backend) return backend.status();
+  impl->backend = std::move(backend.value());
+  auto ck = Checkpoint::open(model_dir);
+  if (!ck) return ck.status();
+  LoadProgress progress;
+  if (params.progress) progress = [&](int done, int total) { return params.progress(float(done) / float(total)); };
+  auto weights = load_weights(impl->config, *impl->arch, **ck, *impl->backend, progress);
+  if (!weights) return weights.status();
+  auto tr = Transformer::create(impl->config, std::move(weights.value()), *impl->backend);
+  if (!tr) return tr.status();
+  impl->transformer = std::move(tr.value());
+  return std::shared_ptr<Model>(new Model(std::move(impl)));
+}
+
+}  // namespace jetchat

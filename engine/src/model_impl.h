@@ -1,0 +1,46 @@
+// What a loaded Model holds. Internal: sessions and the CLI reach the parts through Model::impl().
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "backend.h"
+#include "chat_template.h"
+#include "jetchat/engine.h"
+#include "model_config.h"
+#include "models/architecture.h"
+#include "tokenizer.h"
+#include "transformer.h"
+
+namespace jetchat {
+
+class ModelImpl {
+ public:
+  ModelInfo info;
+  LoadParams params;
+  ModelConfig config;
+  const Architecture* arch = nullptr;
+  int context_length = 0;
+  std::unique_ptr<Tokenizer> tokenizer;
+  ChatTemplate chat_template{ChatFormat::kRaw};
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Transformer> transformer;  // destroyed before the backend (declared after it)
+  std::mutex forward_mutex;                  // one forward pass at a time across sessions
+  int64_t kv_bytes_in_use = 0;               // sum over live sessions
+
+  ~ModelImpl() { transformer.reset(); }
+};
+
+// Validates a model directory far enough to describe it (config, architecture, tensor headers) without
+// uploading weights.
+struct ProbedModel {
+  ModelInfo info;
+  ModelConfig config;
+  const Architecture* arch = nullptr;
+};
+Result<ProbedModel> probe_model(const std::string& model_dir);
+
+// The backend for a device, or why there is none in this build / on this machine.
+Result<std::unique_ptr<Backend>> make_backend(DeviceKind device, int threads);
+
+}  // namespace jetchat

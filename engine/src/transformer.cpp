@@ -1,0 +1,118 @@
+#include "transformer.h"
+
+#include <algorithm>
+
+#include "rope.h"
+
+namespace jetchat {
+
+int64_t Transformer::kv_bytes_per_token(const ModelConfig& c) {
+  return int64_t(c.num_layers) * 2 * c.kv_dim() * int64_t(sizeof(float));
+}
+
+int64_t Transformer::scratch_bytes(const ModelConfig& c) {
+  const int64_t per_row = 2 * c.hidden_size + (c.q_dim() + 2 * c.kv_dim()) + c.q_dim() + 3 * int64_t(c.intermediate_size);
+  return (per_row * kChunk + int64_t(kChunk) * c.vocab_size) * int64_t(sizeof(float));
+}
+
+Result<std::unique_ptr<Transformer>> Transformer::create(const ModelConfig& c, ModelWeights weights,
+                                                         Backend& backend) {
+  const int64_t before = backend.bytes_in_use();
+  std::unique_ptr<Transformer> t(new Transformer(c, std::move(weights), backend));
+  const int64_t qkv = c.q_dim() + 2 * c.kv_dim();
+  struct Want {
+    Tensor* t;
+    int64_t cols;
+  } wants[] = {{&t->x_, c.hidden_size},       {&t->xn_, c.hidden_size},
+               {&t->qkv_, qkv},               {&t->attn_, c.q_dim()},
+               {&t->gate_up_, 2 * int64_t(c.intermediate_size)}, {&t->ffn_, c.intermediate_size},
+               {&t->logits_, c.vocab_size}};
+  for (auto& w : wants) {
+    auto a = backend.alloc(DType::kF32, kChunk, w.cols);
+    if (!a) return a.status();  // the destructor frees what was allocated
+    *w.t = *a;
+  }
+  t->scratch_bytes_ = backend.bytes_in_use() - before;
+  t->weight_bytes_ = before;  // the backend held only this model's weights before the scratch
+  return t;
+}
+
+Transformer::~Transformer() {
+  for (Tensor* t : {&x_, &xn_, &qkv_, &attn_, &gate_up_, &ffn_, &logits_}) b_.free(*t);
+  w_.free(b_);
+}
+
+Result<KvCache> Transformer::alloc_kv(int capacity) {
+  KvCache kv;
+  kv.capacity = capacity;
+  for (int l = 0; l < c_.num_layers; ++l) {
+    auto k = b_.alloc(DType::kF32, capacity, c_.kv_dim());
+    auto v = k ? b_.alloc(DType::kF32, capacity, c_.kv_dim()) : k;
+    if (!k || !v) {
+      if (k) b_.free(*k);
+      free_kv(kv);
+      return (k ? v : k).status();
+    }
+    kv.k.push_back(*k);
+    kv.v.push_back(*v);
+    kv.bytes += int64_t(k->bytes + v->bytes);
+  }
+  return kv;
+}
+
+void Transformer::free_kv(KvCache& kv) {
+  for (auto& t : kv.k) b_.free(t);
+  for (auto& t : kv.v) b_.free(t);
+  kv = KvCache{};
+}
+
+void Transformer::forward(KvCache& kv, const int32_t* ids, int n, int pos0, bool all_logits, float* logits) {
+  for (int done = 0; done < n; done += kChunk) {
+    const int m = std::min(kChunk, n - done);
+    const bool last = done + m == n;
+    if (all_logits)
+      forward_chunk(kv, ids + done, m, pos0 + done, true, logits + int64_t(done) * c_.vocab_size);
+    else
+      forward_chunk(kv, ids + done, m, pos0 + done, false, last ? logits : nullptr);
+  }
+}
+
+void Transformer::forward_chunk(KvCache& kv, const int32_t* ids, int n, int pos0, bool all_logits,
+                                float* logits) {
+  const AttentionShape shape{c_.num_heads, c_.num_kv_heads, c_.head_dim};
+  const std::vector<float> inv_freq = rope_inv_freq(c_, pos0 + n);
+  Tensor x = x_.rows_view(0, n);          // (n, hidden) residual stream
+  Tensor xn = xn_.rows_view(0, n);        // (n, hidden) normed input of a block, then its output
+  Tensor qkv = qkv_.rows_view(0, n);      // (n, q_dim + 2 kv_dim)
+  Tensor attn = attn_.rows_view(0, n);    // (n, q_dim)
+  Tensor gate_up = gate_up_.rows_view(0, n);  // (n, 2 intermediate)
+  Tensor ffn = ffn_.rows_view(0, n);      // (n, intermediate)
+
+  b_.embed(x, w_.embed, ids, n);
+  for (int l = 0; l < c_.num_layers; ++l) {
+    const LayerWeights& w = w_.layers[l];
+    b_.rmsnorm(xn, x, w.attn_norm, float(c_.rms_norm_eps));
+    b_.matmul(qkv, xn, w.wqkv, w.bqkv.empty() ? nullptr : &w.bqkv);
+    b_.rope(qkv, shape, pos0, inv_freq);
+    b_.attention(attn, qkv, kv.k[l], kv.v[l], shape, pos0);
+    b_.matmul(xn, attn, w.wo, w.bo.empty() ? nullptr : &w.bo);
+    b_.add(x, xn);
+
+    b_.rmsnorm(xn, x, w.ffn_norm, float(c_.rms_norm_eps));
+    b_.matmul(gate_up, xn, w.w_gate_up, nullptr);
+    b_.silu_mul(ffn, gate_up);
+    b_.matmul(xn, ffn, w.w_down, nullptr);
+    b_.add(x, xn);
+  }
+  if (!logits) return;
+  // Only the rows whose logits are wanted go through the (large) output head.
+  const int first = all_logits ? 0 : n - 1;
+  Tensor xs = x.rows_view(first, n - first);
+  Tensor xsn = xn.rows_view(0, n - first);
+  Tensor out = logits_.rows_view(0, n - first);
+  b_.rmsnorm(xsn, xs, w_.final_norm, float(c_.rms_norm_eps));
+  b_.matmul(out, xsn, w_.lm_head, nullptr);
+  b_.read(out, logits);
+}
+
+}  // namespace jetchat

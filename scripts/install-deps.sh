@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what JetChat needs to build and test, from Debian 12 / Ubuntu 22.04 packages. Run as root or with sudo.
+#   scripts/install-deps.sh          engine, CLI, tests
+#   scripts/install-deps.sh --app    also the Qt 6 app and its tests
+set -euo pipefail
+want_app=0
+for a in "$@"; do [ "$a" = --app ] && want_app=1; done
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+pkgs=(build-essential cmake ninja-build ccache pkg-config git
+      libsentencepiece-dev sentencepiece nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev)
+if [ "$want_app" = 1 ]; then
+  pkgs+=(qt6-base-dev qt6-declarative-dev qt6-declarative-dev-tools qt6-tools-dev qt6-tools-dev-tools
+         qt6-l10n-tools qt6-qpa-plugins libgl-dev libvulkan-dev libqt6opengl6-dev
+         qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
+         qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml
+         qml6-module-qtqml-models qml6-module-qtqml-workerscript qml6-module-qttest
+         qml6-module-qt-labs-folderlistmodel qt6-virtualkeyboard-dev qt6-virtualkeyboard-plugin
+         qml6-module-qtquick-virtualkeyboard fonts-noto-cjk fonts-noto-color-emoji)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

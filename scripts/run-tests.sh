@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds and runs every test: a Release build and an AddressSanitizer + UBSan build of the whole suite.
+# Build folders are kept (build-release/, build-sanitize/) and ccache is used, so reruns are incremental.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+
+run_suite() {  # run_suite <build dir> <cmake args...>
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 600)
+}
+
+echo "== Release build and tests"
+run_suite build-release -DCMAKE_BUILD_TYPE=Release
+echo "== Sanitizer build (ASan + UBSan) and tests"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  run_suite build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJETCHAT_SANITIZE=ON
