@@ -86,9 +86,9 @@ nlohmann::json stats_json(const GenerationStats& s) {
           {"prefill_tok_s", s.prefill_tok_s}, {"decode_tok_s", s.decode_tok_s}, {"stop_reason", s.stop_reason}};
 }
 
-std::string gib(int64_t b) {
+std::string mib(int64_t b) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / (1 << 30));
+  std::snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1 << 20));
   return buf;
 }
 
@@ -126,13 +126,13 @@ void add_info(CLI::App& app) {
       std::cout << j.dump(2) << "\n";
       return;
     }
-    std::printf("%s: %s (%s), %.3f B parameters, %s weights, chat template %s\n", i.name.c_str(),
-                i.architecture.c_str(), i.family.c_str(), double(i.parameters) / 1e9, i.dtype.c_str(),
+    std::printf("%s: %s (%s), %.2f M parameters, %s weights, chat template %s\n", i.name.c_str(),
+                i.architecture.c_str(), i.family.c_str(), double(i.parameters) / 1e6, i.dtype.c_str(),
                 i.chat_template.c_str());
     std::printf("  %d layers, hidden %d, %d heads (%d KV) of %d, vocab %d, context up to %d\n", i.layers,
                 i.hidden_size, i.heads, i.kv_heads, i.head_dim, i.vocab_size, i.max_context);
-    std::printf("  memory: weights %s, KV cache %s per 1K tokens\n", gib(i.weight_bytes).c_str(),
-                gib(i.kv_bytes_per_token * 1024).c_str());
+    std::printf("  memory: weights %s, KV cache %s per 1K tokens\n", mib(i.weight_bytes).c_str(),
+                mib(i.kv_bytes_per_token * 1024).c_str());
   });
 }
 
