@@ -1,0 +1,52 @@
+// User settings (sampling, context, kiosk, language, model folders), persisted with QSettings.
+// Thread contract: GUI thread. The controller copies what the worker needs into GenerationSettings/LoadRequest.
+#pragma once
+
+#include <QObject>
+#include <QSettings>
+#include <QStringList>
+#include <QtQml/qqmlregistration.h>
+#include <memory>
+
+#define JETCHAT_SETTING(Type, name, Name, key, def)                              \
+ public:                                                                        \
+  Type name() const { return m_settings->value(QStringLiteral(key), def).value<Type>(); } \
+  void set##Name(const Type& v) {                                               \
+    if (v == name()) return;                                                    \
+    m_settings->setValue(QStringLiteral(key), v);                               \
+    emit name##Changed();                                                       \
+  }                                                                             \
+  Q_SIGNAL void name##Changed();                                                \
+                                                                                \
+ private:                                                                       \
+  Q_PROPERTY(Type name READ name WRITE set##Name NOTIFY name##Changed)
+
+class AppSettings : public QObject {
+  Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("owned by the application")
+
+  JETCHAT_SETTING(QString, systemPrompt, SystemPrompt, "chat/systemPrompt", QString())
+  JETCHAT_SETTING(double, temperature, Temperature, "chat/temperature", 0.7)
+  JETCHAT_SETTING(double, topP, TopP, "chat/topP", 0.95)
+  JETCHAT_SETTING(int, maxTokens, MaxTokens, "chat/maxTokens", 512)
+  JETCHAT_SETTING(int, contextLength, ContextLength, "model/contextLength", 2048)
+  JETCHAT_SETTING(QString, lastModel, LastModel, "model/last", QString())
+  JETCHAT_SETTING(QStringList, extraModelDirs, ExtraModelDirs, "model/extraDirs", QStringList())
+  JETCHAT_SETTING(bool, kiosk, Kiosk, "kiosk/enabled", false)
+  JETCHAT_SETTING(int, idleMinutes, IdleMinutes, "kiosk/idleMinutes", 3)
+  JETCHAT_SETTING(QString, pin, Pin, "kiosk/pin", QStringLiteral("2580"))
+  JETCHAT_SETTING(double, scale, Scale, "ui/scale", 1.0)
+  JETCHAT_SETTING(QString, language, Language, "ui/language", QString())  // "" = system locale
+
+ public:
+  // iniPath "" = the platform's default location for this application's settings.
+  explicit AppSettings(const QString& iniPath = {}, QObject* parent = nullptr);
+
+  Q_INVOKABLE void resetSampling();
+
+ private:
+  std::unique_ptr<QSettings> m_settings;
+};
+
+#undef JETCHAT_SETTING

@@ -1,0 +1,105 @@
+#include "jetchat_app.h"
+
+#include <QDir>
+#include <QGuiApplication>
+#include <QQmlApplicationEngine>
+#include <QQuickWindow>
+
+#include "jetchat_backend.h"
+
+QUrl JetChatApp::mainQmlUrl() { return QUrl(QStringLiteral("qrc:/qt/qml/JetChat/Main.qml")); }
+
+JetChatApp::JetChatApp(const AppOptions& options, std::unique_ptr<InferenceBackend> backend, QObject* parent)
+    : QObject(parent),
+      m_options(options),
+      m_settings(options.settingsFile),
+      m_virtualKeyboard(!qgetenv("QT_IM_MODULE").isEmpty() && AppOptions::virtualKeyboardInstalled()) {
+  if (!backend) backend = std::make_unique<JetchatBackend>();
+  m_controller = std::make_unique<ChatController>(std::move(backend), &m_settings, &m_store);
+  m_kiosk = options.kiosk || m_settings.kiosk();
+  if (options.scale > 0) m_settings.setScale(options.scale);
+
+  m_language.setLanguage(options.language.isEmpty() ? m_settings.language() : options.language);
+  connect(&m_language, &UiLanguage::languageChanged, this, [this] { m_settings.setLanguage(m_language.language()); });
+
+  m_store.load();
+  m_controller->restoreLatestConversation();
+
+  const auto updateFolders = [this] { m_catalog.setFolders(m_options.modelDirs + m_settings.extraModelDirs() + ModelCatalog::defaultFolders()); };
+  connect(&m_settings, &AppSettings::extraModelDirsChanged, this, updateFolders);
+  m_catalog.setContextLength(m_settings.contextLength());
+  connect(&m_settings, &AppSettings::contextLengthChanged, this,
+          [this] { m_catalog.setContextLength(m_settings.contextLength()); });
+  updateFolders();
+
+  const auto updateIdle = [this] {
+    m_idle.setTimeoutMs(m_settings.idleMinutes() * 60 * 1000);
+    m_idle.setEnabled(m_kiosk);
+  };
+  connect(&m_settings, &AppSettings::idleMinutesChanged, this, updateIdle);
+  connect(this, &JetChatApp::kioskChanged, this, updateIdle);
+  updateIdle();
+  // A reply streaming in is activity too: nobody wants the screen reset while reading.
+  connect(m_controller.get(), &ChatController::statsChanged, &m_idle, &IdleWatcher::poke);
+}
+
+JetChatApp::~JetChatApp() = default;
+
+void JetChatApp::setKiosk(bool on) {
+  if (on == m_kiosk) return;
+  m_kiosk = on;
+  m_settings.setKiosk(on);
+  emit kioskChanged();
+}
+
+void JetChatApp::loadInitialModel() {
+  QString wanted = m_options.model;
+  if (wanted.isEmpty() && QFileInfo::exists(m_settings.lastModel() + QStringLiteral("/config.json")))
+    wanted = m_settings.lastModel();
+  if (!wanted.isEmpty()) {
+    m_controller->switchModel(QDir(wanted).absolutePath());
+    return;
+  }
+  // Nothing asked for: the first model of the catalogue that fits, once the scan has finished.
+  auto pickFirst = [this] {
+    for (int row = 0; row < m_catalog.count(); ++row) {
+      const QVariantMap entry = m_catalog.get(row);
+      if (entry.value(QStringLiteral("error")).toString().isEmpty() &&
+          entry.value(QStringLiteral("bytesNeeded")).toLongLong() <= m_monitor.memAvailable()) {
+        m_controller->switchModel(entry.value(QStringLiteral("path")).toString());
+        return;
+      }
+    }
+  };
+  if (m_catalog.scanning())
+    connect(&m_catalog, &ModelCatalog::refreshed, this, pickFirst, Qt::SingleShotConnection);
+  else
+    pickFirst();
+}
+
+QQuickWindow* JetChatApp::load(QQmlApplicationEngine& engine) {
+  // The modules live under qrc:/qt/qml, the default import path only from Qt 6.5.
+  engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
+  m_language.setEngine(&engine);
+  engine.setInitialProperties({{QStringLiteral("app"), QVariant::fromValue(this)}});
+  engine.load(mainQmlUrl());
+  if (engine.rootObjects().isEmpty()) return nullptr;
+  auto* window = qobject_cast<QQuickWindow*>(engine.rootObjects().constFirst());
+  if (window) {
+    applyKioskChrome(window);
+    connect(this, &JetChatApp::kioskChanged, window, [this, window] { applyKioskChrome(window); });
+  }
+  return window;
+}
+
+void JetChatApp::applyKioskChrome(QQuickWindow* window) {
+  // Kiosk: no frame to drag or close, the whole screen, no cursor over a touch screen.
+  window->setFlag(Qt::FramelessWindowHint, m_kiosk);
+  if (m_kiosk) {
+    window->showFullScreen();
+    if (!QGuiApplication::overrideCursor()) QGuiApplication::setOverrideCursor(Qt::BlankCursor);
+  } else {
+    while (QGuiApplication::overrideCursor()) QGuiApplication::restoreOverrideCursor();
+    if (window->visibility() == QWindow::FullScreen) window->showNormal();
+  }
+}

@@ -1,0 +1,24 @@
+// jetchat: an offline LLM chat for robots and kiosks. Options: --kiosk, --model DIR, --lang, --scale, --platform.
+#include <QGuiApplication>
+#include <QQmlApplicationEngine>
+#include <QtQml/QQmlExtensionPlugin>
+
+#include "jetchat_app.h"
+
+Q_IMPORT_QML_PLUGIN(JetChatPlugin)
+Q_IMPORT_QML_PLUGIN(JetChatCorePlugin)
+Q_IMPORT_QML_PLUGIN(JetChatThemePlugin)
+
+int main(int argc, char* argv[]) {
+  QCoreApplication::setOrganizationName(QStringLiteral("jetchat"));
+  QCoreApplication::setApplicationName(QStringLiteral("jetchat"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(JETCHAT_APP_VERSION));
+  AppOptions::prepareEnvironment(argc, argv);
+  QGuiApplication app(argc, argv);
+
+  JetChatApp jetchat(AppOptions::parse(app.arguments()));
+  QQmlApplicationEngine engine;
+  if (!jetchat.load(engine)) return 1;
+  jetchat.loadInitialModel();
+  return app.exec();
+}

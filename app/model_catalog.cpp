@@ -1,0 +1,137 @@
+#include "model_catalog.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QStandardPaths>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "jetchat/engine.h"
+
+ModelCatalog::ModelCatalog(QObject* parent) : QAbstractListModel(parent) {
+  connect(&m_watcher, &QFutureWatcher<QList<Entry>>::finished, this, [this] {
+    beginResetModel();
+    m_entries = m_watcher.result();
+    endResetModel();
+    emit countChanged();
+    emit scanningChanged();
+    emit refreshed();
+    if (m_rescan) refresh();
+  });
+}
+
+ModelCatalog::~ModelCatalog() { m_watcher.waitForFinished(); }
+
+QStringList ModelCatalog::defaultFolders() {
+  QStringList out{
+      QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/jetchat/models"),
+      QStringLiteral("/var/lib/jetchat/models"),
+      QDir(QCoreApplication::applicationDirPath()).absoluteFilePath(QStringLiteral("../share/jetchat/models")),
+      QStringLiteral(JETCHAT_RESOURCE_MODELS),
+  };
+  out.removeDuplicates();
+  return out;
+}
+
+QList<ModelCatalog::Entry> ModelCatalog::scan(const QStringList& folders) {
+  QStringList candidates;
+  for (const QString& folder : folders) {
+    const QDir dir(folder);
+    if (!dir.exists()) continue;
+    if (dir.exists(QStringLiteral("config.json"))) candidates.append(dir.absolutePath());
+    for (const QString& sub : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+      if (QFileInfo::exists(dir.filePath(sub + QStringLiteral("/config.json"))))
+        candidates.append(dir.absoluteFilePath(sub));
+    }
+  }
+  candidates.removeDuplicates();
+  QList<Entry> out;
+  for (const QString& path : candidates) {
+    Entry e;
+    e.path = path;
+    e.name = QFileInfo(path).fileName();
+    auto info = jetchat::ModelInfo::probe(path.toStdString());
+    if (!info) {
+      e.error = QString::fromStdString(info.status().message());
+    } else {
+      e.name = QString::fromStdString(info->name);
+      e.architecture = QString::fromStdString(info->architecture);
+      e.family = QString::fromStdString(info->family);
+      e.dtype = QString::fromStdString(info->dtype);
+      e.parameters = info->parameters;
+      e.weightBytes = info->weight_bytes;
+      e.kvBytesPerToken = info->kv_bytes_per_token;
+      e.maxContext = info->max_context;
+    }
+    out.append(e);
+  }
+  return out;
+}
+
+int ModelCatalog::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(m_entries.size()); }
+
+QVariant ModelCatalog::data(const QModelIndex& index, int role) const {
+  if (!index.isValid() || index.row() >= m_entries.size()) return {};
+  const Entry& e = m_entries.at(index.row());
+  const int context = effectiveContext(e.maxContext, m_contextLength);
+  switch (role) {
+    case Qt::DisplayRole:
+    case NameRole: return e.name;
+    case PathRole: return e.path;
+    case ArchitectureRole: return e.architecture;
+    case FamilyRole: return e.family;
+    case ParametersRole: return e.parameters;
+    case DtypeRole: return e.dtype;
+    case MaxContextRole: return e.maxContext;
+    case BytesNeededRole: return e.error.isEmpty() ? e.weightBytes + e.kvBytesPerToken * context : qint64(0);
+    case ContextRole: return context;
+    case ErrorRole: return e.error;
+  }
+  return {};
+}
+
+QHash<int, QByteArray> ModelCatalog::roleNames() const {
+  return {{NameRole, "name"},         {PathRole, "path"},   {ArchitectureRole, "architecture"},
+          {FamilyRole, "family"},     {ParametersRole, "parameters"}, {DtypeRole, "dtype"},
+          {MaxContextRole, "maxContext"}, {BytesNeededRole, "bytesNeeded"}, {ContextRole, "context"},
+          {ErrorRole, "error"}};
+}
+
+void ModelCatalog::setFolders(const QStringList& folders) {
+  if (folders == m_folders) return;
+  m_folders = folders;
+  emit foldersChanged();
+  refresh();
+}
+
+void ModelCatalog::setContextLength(int tokens) {
+  if (tokens == m_contextLength) return;
+  m_contextLength = tokens;
+  emit contextLengthChanged();
+  if (!m_entries.isEmpty()) emit dataChanged(index(0), index(int(m_entries.size()) - 1), {BytesNeededRole, ContextRole});
+}
+
+void ModelCatalog::refresh() {
+  if (m_watcher.isRunning()) {
+    m_rescan = true;
+    return;
+  }
+  m_rescan = false;
+  m_watcher.setFuture(QtConcurrent::run(&ModelCatalog::scan, m_folders));
+  emit scanningChanged();
+}
+
+int ModelCatalog::indexOfPath(const QString& path) const {
+  const QString wanted = QDir(path).absolutePath();
+  for (int i = 0; i < m_entries.size(); ++i)
+    if (m_entries[i].path == wanted) return i;
+  return -1;
+}
+
+QVariantMap ModelCatalog::get(int row) const {
+  QVariantMap out;
+  const QHash<int, QByteArray> names = roleNames();
+  for (auto it = names.begin(); it != names.end(); ++it)
+    out.insert(QString::fromLatin1(it.value()), data(index(row), it.key()));
+  return out;
+}

@@ -1,0 +1,77 @@
+// The models found in the configured folders, described by ModelInfo::probe (no weights loaded), for the switcher.
+// Thread contract: GUI thread; scanning runs on a pool thread and delivers its results back by a future watcher.
+#pragma once
+
+#include <QAbstractListModel>
+#include <QFutureWatcher>
+#include <QStringList>
+#include <QtQml/qqmlregistration.h>
+
+#include "chat_types.h"
+
+class ModelCatalog : public QAbstractListModel {
+  Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("owned by the application")
+  Q_PROPERTY(QStringList folders READ folders WRITE setFolders NOTIFY foldersChanged)
+  Q_PROPERTY(int contextLength READ contextLength WRITE setContextLength NOTIFY contextLengthChanged)
+  Q_PROPERTY(bool scanning READ scanning NOTIFY scanningChanged)
+  Q_PROPERTY(int count READ count NOTIFY countChanged)
+
+ public:
+  enum Roles {
+    NameRole = Qt::UserRole + 1,
+    PathRole,
+    ArchitectureRole,
+    FamilyRole,
+    ParametersRole,
+    DtypeRole,
+    MaxContextRole,
+    BytesNeededRole,  // weights + KV cache at the effective context
+    ContextRole,      // the effective context the estimate is for
+    ErrorRole,        // why the probe failed ("" = usable)
+  };
+
+  struct Entry {
+    QString path, name, architecture, family, dtype, error;
+    qint64 parameters = 0, weightBytes = 0, kvBytesPerToken = 0;
+    int maxContext = 0;
+  };
+
+  explicit ModelCatalog(QObject* parent = nullptr);
+  ~ModelCatalog() override;
+
+  // The folders searched by default: the user's and the system's model folders, then the bundled resources.
+  static QStringList defaultFolders();
+  // Model directories in `folders` (a folder that is itself a model counts) described by the engine; blocking.
+  static QList<Entry> scan(const QStringList& folders);
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role) const override;
+  QHash<int, QByteArray> roleNames() const override;
+
+  QStringList folders() const { return m_folders; }
+  void setFolders(const QStringList& folders);
+  int contextLength() const { return m_contextLength; }
+  void setContextLength(int tokens);
+  bool scanning() const { return m_watcher.isRunning(); }
+  int count() const { return int(m_entries.size()); }
+
+  Q_INVOKABLE void refresh();
+  Q_INVOKABLE int indexOfPath(const QString& path) const;
+  Q_INVOKABLE QVariantMap get(int row) const;
+
+ signals:
+  void foldersChanged();
+  void contextLengthChanged();
+  void scanningChanged();
+  void countChanged();
+  void refreshed();
+
+ private:
+  QStringList m_folders;
+  int m_contextLength = 0;
+  QList<Entry> m_entries;
+  QFutureWatcher<QList<Entry>> m_watcher;
+  bool m_rescan = false;  // folders changed while scanning
+};
