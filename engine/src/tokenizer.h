@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "jetchat/status.h"
@@ -28,6 +29,9 @@ class Tokenizer {
   // parse_special: strings of special tokens in the text ("<|im_start|>") become their single ids; otherwise they
   // are encoded as ordinary text. Never adds EOS.
   std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special = false) const;
+  // Plain text that continues a sequence after other tokens (a chat template's text after a marker id): no dummy
+  // prefix, no special-token parsing.
+  std::vector<int32_t> encode_continuation(std::string_view text) const;
   std::string decode(const std::vector<int32_t>& ids) const;
 
   int vocab_size() const;
@@ -47,11 +51,22 @@ class Tokenizer {
   struct Special {
     std::string text;
     int32_t id;
+    bool special;  // false: an added token that is ordinary text (always matched, shown when decoded)
   };
+  Status read_added_tokens(const std::string& dir);
+  void add_token(const std::string& text, int32_t id, bool special);
+  void sort_specials();
+  const Special* added(int32_t id) const;
+  void append_plain(std::string_view text, bool at_start, std::vector<int32_t>& ids) const;
+
   std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  // The same model with add_dummy_prefix off, for text after the start; null when the model adds none.
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_continue_;
   std::vector<Special> specials_;  // longest first, for greedy matching in encode
+  std::unordered_map<int32_t, size_t> by_id_;  // id -> index in specials_
   int32_t bos_id_ = 1, eos_id_ = 2;
   bool add_dummy_prefix_ = true;
+  bool strip_first_space_ = true;  // decoding drops the first piece's leading space
   int vocab_size_ = 0;
 };
 
