@@ -1,0 +1,42 @@
+#include "app_test_support.h"
+
+#include <QDir>
+
+#include "llama2c_import.h"
+#include "random_checkpoint.h"
+
+namespace apptest {
+
+QString fixture(const QString& relative) {
+  const QByteArray env = qgetenv("FIXTURES");
+  const QString root = env.isEmpty() ? QStringLiteral(JETCHAT_APP_FIXTURES_DIR) : QString::fromLocal8Bit(env);
+  return QDir(root).absoluteFilePath(relative);
+}
+
+QString outputDir() {
+  QDir().mkpath(QStringLiteral(JETCHAT_APP_TEST_OUTPUT_DIR));
+  return QStringLiteral(JETCHAT_APP_TEST_OUTPUT_DIR);
+}
+
+QString makeRandomModel(const QString& dir, int hidden, int layers) {
+  jetchat::RandomModelSpec spec;
+  spec.hidden_size = hidden;
+  spec.intermediate_size = hidden * 11 / 4;
+  spec.layers = layers;
+  spec.heads = hidden / 16;
+  spec.kv_heads = hidden / 32;
+  spec.tokenizer_model = fixture(QStringLiteral("llama2c-stories260K/mousetrap-tok512.model")).toStdString();
+  const jetchat::Status s = jetchat::write_random_checkpoint(spec, dir.toStdString());
+  if (!s) qWarning("makeRandomModel: %s", s.message().c_str());
+  return s ? dir : QString();
+}
+
+QString importStories260K(const QString& dir) {
+  const jetchat::Status s = jetchat::import_llama2c(
+      fixture(QStringLiteral("llama2c-stories260K/stories260K.bin")).toStdString(), dir.toStdString(),
+      fixture(QStringLiteral("llama2c-stories260K/mousetrap-tok512.model")).toStdString());
+  if (!s) qWarning("importStories260K: %s", s.message().c_str());
+  return s ? dir : QString();
+}
+
+}  // namespace apptest

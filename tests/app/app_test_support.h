@@ -1,0 +1,18 @@
+// What the app's tests share: the one way to find fixtures, and real (tiny) model folders made on the spot.
+#pragma once
+
+#include <QString>
+
+namespace apptest {
+
+// Absolute path of `relative` under the fixtures folder: $FIXTURES if set, else the folder CMake was given.
+QString fixture(const QString& relative);
+// Folder for this test's artefacts (screenshots) inside the build tree.
+QString outputDir();
+// Writes a random-weight Llama model with the fixture SentencePiece tokenizer; hidden/layers pick its size
+// (64/2 decodes in microseconds, 512/8 at a few hundred tokens/s on a CPU core). Returns "" on failure.
+QString makeRandomModel(const QString& dir, int hidden = 64, int layers = 2);
+// Imports the llama2.c stories260K checkpoint (real trained weights) into `dir`. Returns "" on failure.
+QString importStories260K(const QString& dir);
+
+}  // namespace apptest

@@ -1,0 +1,243 @@
+// The controller's state machine driven through the real worker thread by a scripted backend: loading, replies,
+// stop, regenerate, switching while generating, cancelled and failed loads, models that do not fit.
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "app_settings.h"
+#include "chat_controller.h"
+#include "conversation_store.h"
+#include "fake_backend.h"
+
+using State = ChatController::State;
+
+class TestChatController : public QObject {
+  Q_OBJECT
+
+ private:
+  std::shared_ptr<FakeScript> m_script;
+  std::unique_ptr<QTemporaryDir> m_dir;
+  std::unique_ptr<AppSettings> m_settings;
+  std::unique_ptr<ConversationStore> m_store;
+  std::unique_ptr<ChatController> m_controller;
+
+  ChatController& c() { return *m_controller; }
+
+  bool waitForState(State s, int timeoutMs = 5000) {
+    return QTest::qWaitFor([&] { return c().state() == s; }, timeoutMs);
+  }
+  void loadA() {
+    c().switchModel(QStringLiteral("/models/a"));
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(c().modelPath(), QStringLiteral("/models/a"));
+  }
+
+ private slots:
+  void init() {
+    m_script = std::make_shared<FakeScript>();
+    m_script->models.insert(QStringLiteral("/models/a"), {});
+    m_script->models.insert(QStringLiteral("/models/b"), {200 << 20, 2048, 4096, {}, {}});
+    FakeScript::Model huge;
+    huge.weightBytes = int64_t(64) << 30;
+    m_script->models.insert(QStringLiteral("/models/huge"), huge);
+    FakeScript::Model corrupt;
+    corrupt.probeError = QStringLiteral("config.json: unexpected end of input");
+    m_script->models.insert(QStringLiteral("/models/corrupt"), corrupt);
+    FakeScript::Model broken;
+    broken.loadError = QStringLiteral("model.safetensors: truncated tensor data");
+    m_script->models.insert(QStringLiteral("/models/broken"), broken);
+    m_dir = std::make_unique<QTemporaryDir>();
+    m_settings = std::make_unique<AppSettings>(m_dir->filePath(QStringLiteral("settings.ini")));
+    m_settings->setContextLength(1024);
+    m_store = std::make_unique<ConversationStore>(m_dir->filePath(QStringLiteral("conversations.json")));
+    m_controller = std::make_unique<ChatController>(std::make_unique<FakeBackend>(m_script), m_settings.get(),
+                                                    m_store.get());
+  }
+
+  void cleanup() {
+    m_controller.reset();  // joins the worker thread
+    m_store.reset();
+    m_settings.reset();
+  }
+
+  void startsIdleAndLoads() {
+    QCOMPARE(c().state(), State::Idle);
+    QSignalSpy progress(&c(), &ChatController::loadProgressChanged);
+    c().switchModel(QStringLiteral("/models/a"));
+    QCOMPARE(c().state(), State::Loading);  // at once: the GUI never waits for the worker
+    QVERIFY(waitForState(State::Ready));
+    QVERIFY(progress.count() >= 3);
+    QCOMPARE(c().loadProgress(), 1.0);
+    QCOMPARE(c().modelName(), QStringLiteral("a"));
+    QCOMPARE(c().backendName(), QStringLiteral("fake"));
+    QCOMPARE(c().contextLength(), 1024);
+    QCOMPARE(c().modelBytes(), qint64(100 << 20) + 1024 * 1024);
+    QCOMPARE(m_settings->lastModel(), QStringLiteral("/models/a"));
+  }
+
+  void sendStreamsAReply() {
+    loadA();
+    QVERIFY(!c().send(QStringLiteral("   ")));
+    QVERIFY(c().send(QStringLiteral("Hi there")));
+    QCOMPARE(c().state(), State::Generating);
+    QCOMPARE(c().conversation()->count(), 2);
+    QVERIFY(c().conversation()->streaming());
+    QVERIFY(!c().send(QStringLiteral("again")));  // busy
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(c().conversation()->textAt(1), QStringLiteral("Hello, world!"));
+    QVERIFY(!c().conversation()->streaming());
+    QVERIFY(c().lastDecodeTokS() > 0);
+    QVERIFY(c().contextUsed() > 0);
+    // The conversation was saved when the reply finished.
+    QCOMPARE(m_store->messages(c().conversationId()).size(), 2);
+  }
+
+  void secondTurnSendsOnlyTheNewMessage() {
+    loadA();
+    QVERIFY(c().send(QStringLiteral("one")));
+    QVERIFY(waitForState(State::Ready));
+    QVERIFY(c().send(QStringLiteral("two")));
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(m_script->lastSentMessages.load(), 1);  // the session's KV cache is reused
+    QVERIFY(c().regenerate());
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(m_script->lastSentMessages.load(), 3);  // history diverged: the whole conversation again
+    QCOMPARE(c().conversation()->count(), 4);
+  }
+
+  void textUpdatesAreThrottled() {
+    m_script->replyPieces.clear();
+    for (int i = 0; i < 60; ++i) m_script->replyPieces << QStringLiteral("x");
+    m_script->pieceDelayMs = 5;  // 60 pieces over ~300 ms
+    loadA();
+    QSignalSpy changes(c().conversation(), &QAbstractItemModel::dataChanged);
+    QVERIFY(c().send(QStringLiteral("count")));
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(c().conversation()->textAt(1), QString(60, QLatin1Char('x')));
+    // ~300 ms at one update per 50 ms is about 6 text updates (plus the final one), not 60.
+    QVERIFY2(changes.count() <= 15, qPrintable(QString::number(changes.count())));
+  }
+
+  void stopEndsTheReply() {
+    m_script->replyPieces = QStringList(500, QStringLiteral("word "));
+    m_script->pieceDelayMs = 5;
+    loadA();
+    QVERIFY(c().send(QStringLiteral("talk")));
+    QVERIFY(QTest::qWaitFor([&] { return !c().conversation()->textAt(1).isEmpty(); }, 5000));
+    c().stop();
+    QCOMPARE(c().state(), State::Stopping);
+    QVERIFY(waitForState(State::Ready, 2000));
+    const QString text = c().conversation()->textAt(1);
+    QVERIFY(text.size() < 500 * 5);
+    QVERIFY(c().conversation()->data(c().conversation()->index(1), ConversationModel::StatsRole)
+                .toString()
+                .contains(QStringLiteral("stopped")));
+  }
+
+  void switchingWhileGeneratingStopsThenLoads() {
+    m_script->replyPieces = QStringList(500, QStringLiteral("word "));
+    m_script->pieceDelayMs = 5;
+    loadA();
+    QVERIFY(c().send(QStringLiteral("talk")));
+    QVERIFY(QTest::qWaitFor([&] { return !c().conversation()->textAt(1).isEmpty(); }, 5000));
+    QList<int> states;
+    connect(&c(), &ChatController::stateChanged, this, [&] { states << c().state(); });
+    c().switchModel(QStringLiteral("/models/b"));
+    QVERIFY(waitForState(State::Ready, 5000));
+    QCOMPARE(c().modelPath(), QStringLiteral("/models/b"));
+    QCOMPARE(states, (QList<int>{State::Stopping, State::Ready, State::Loading, State::Ready}));
+    QVERIFY(!c().conversation()->streaming());
+    // The old model was freed before the new one loaded, and the report says how much came back.
+    QCOMPARE(m_script->unloads.load(), 1);
+    QCOMPARE(c().lastUnload().engineBytes, qint64(100 << 20) + 1024 * 1024);
+    QCOMPARE(c().lastUnload().rssBefore - c().lastUnload().rssAfter, qint64(100 << 20));
+    QVERIFY(c().notice().contains(QStringLiteral("Freed")));
+  }
+
+  void cancelledLoadBringsThePreviousModelBack() {
+    loadA();
+    m_script->loadSteps = 200;  // ~1 s
+    c().switchModel(QStringLiteral("/models/b"));
+    QVERIFY(QTest::qWaitFor([&] { return c().loadProgress() > 0.05; }, 5000));
+    c().cancelLoad();
+    QVERIFY(QTest::qWaitFor([&] { return c().state() == State::Ready && c().modelPath() == QLatin1String("/models/a"); }, 10000));
+    QVERIFY(c().errorMessage().isEmpty());
+    QCOMPARE(m_script->loads.load(), 2);  // a, then a again; b never finished
+  }
+
+  void modelThatDoesNotFitIsRefusedAndThePreviousKept() {
+    loadA();
+    c().switchModel(QStringLiteral("/models/huge"));
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(c().modelPath(), QStringLiteral("/models/a"));
+    QCOMPARE(m_script->unloads.load(), 0);  // refused before anything was freed
+    QVERIFY2(c().errorMessage().contains(QStringLiteral("GiB")), qPrintable(c().errorMessage()));
+    QVERIFY(c().errorMessage().contains(QStringLiteral("huge")));
+    // Still usable.
+    QVERIFY(c().send(QStringLiteral("still there?")));
+    QVERIFY(waitForState(State::Ready));
+  }
+
+  void corruptModelIsRefusedWithItsReason() {
+    c().switchModel(QStringLiteral("/models/corrupt"));
+    QVERIFY(waitForState(State::Idle));
+    QVERIFY(c().errorMessage().contains(QStringLiteral("unexpected end of input")));
+    QVERIFY(!c().hasModel());
+    loadA();
+    c().switchModel(QStringLiteral("/models/corrupt"));
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(c().modelPath(), QStringLiteral("/models/a"));
+  }
+
+  void failedLoadAfterFreeingReloadsThePrevious() {
+    loadA();
+    c().switchModel(QStringLiteral("/models/broken"));
+    QVERIFY(QTest::qWaitFor([&] { return c().state() == State::Ready && c().modelPath() == QLatin1String("/models/a"); }, 5000));
+    QVERIFY(c().errorMessage().contains(QStringLiteral("truncated tensor data")));
+  }
+
+  void supersededLoadEndsOnTheLastChoice() {
+    m_script->loadSteps = 50;
+    c().switchModel(QStringLiteral("/models/a"));
+    c().switchModel(QStringLiteral("/models/b"));
+    QVERIFY(QTest::qWaitFor([&] { return c().state() == State::Ready; }, 10000));
+    QCOMPARE(c().modelPath(), QStringLiteral("/models/b"));
+  }
+
+  void newConversationSavesAndClears() {
+    loadA();
+    QVERIFY(c().send(QStringLiteral("first conversation")));
+    QVERIFY(waitForState(State::Ready));
+    const QString firstId = c().conversationId();
+    c().newConversation();
+    QCOMPARE(c().conversation()->count(), 0);
+    QVERIFY(c().conversationId() != firstId);
+    QVERIFY(QTest::qWaitFor([&] { return m_script->resets.load() >= 1; }, 2000));
+    QVERIFY(c().openConversation(firstId));
+    QCOMPARE(c().conversation()->textAt(0), QStringLiteral("first conversation"));
+  }
+
+  void unloadGoesIdle() {
+    loadA();
+    c().unloadModel();
+    QCOMPARE(c().state(), State::Idle);
+    QVERIFY(QTest::qWaitFor([&] { return !c().hasModel(); }, 2000));
+    QVERIFY(!m_script->loaded.load());
+    QVERIFY(!c().send(QStringLiteral("anyone?")));
+  }
+
+  void destructionWhileGeneratingJoinsCleanly() {
+    m_script->replyPieces = QStringList(5000, QStringLiteral("w"));
+    m_script->pieceDelayMs = 2;
+    loadA();
+    QVERIFY(c().send(QStringLiteral("long")));
+    QTest::qWait(30);
+    QElapsedTimer timer;
+    timer.start();
+    m_controller.reset();
+    QVERIFY(timer.elapsed() < 1000);  // the stop flag ends the reply instead of waiting it out
+  }
+};
+
+QTEST_GUILESS_MAIN(TestChatController)
+#include "tst_chat_controller.moc"

@@ -1,0 +1,112 @@
+// The app's C++ side on the real engine with tiny real models: the catalogue's probe and estimates, loading,
+// a streamed reply, a corrupt model folder and a truncated weights file, and freeing on a switch.
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "app_settings.h"
+#include "app_test_support.h"
+#include "chat_controller.h"
+#include "jetchat_backend.h"
+#include "model_catalog.h"
+
+using State = ChatController::State;
+
+class TestRealEngine : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir m_models;
+  QString m_good, m_stories, m_corrupt, m_truncated;
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(m_models.isValid());
+    m_good = apptest::makeRandomModel(m_models.filePath(QStringLiteral("tiny-random")));
+    QVERIFY(!m_good.isEmpty());
+    m_stories = apptest::importStories260K(m_models.filePath(QStringLiteral("stories260K")));
+    QVERIFY(!m_stories.isEmpty());
+    // A folder with a config.json that is not JSON.
+    m_corrupt = m_models.filePath(QStringLiteral("corrupt"));
+    QDir().mkpath(m_corrupt);
+    QFile config(m_corrupt + QStringLiteral("/config.json"));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": ");
+    config.close();
+    // A copy of the good model whose weights file lost its second half.
+    m_truncated = m_models.filePath(QStringLiteral("truncated"));
+    QDir().mkpath(m_truncated);
+    for (const QString& name : QDir(m_good).entryList(QDir::Files))
+      QVERIFY(QFile::copy(m_good + QLatin1Char('/') + name, m_truncated + QLatin1Char('/') + name));
+    QFile weights(m_truncated + QStringLiteral("/model.safetensors"));
+    QVERIFY(weights.resize(weights.size() / 2));
+    QDir().mkpath(m_models.filePath(QStringLiteral("not-a-model")));
+  }
+
+  void catalogueDescribesAndEstimates() {
+    ModelCatalog catalog;
+    catalog.setContextLength(256);
+    QSignalSpy refreshed(&catalog, &ModelCatalog::refreshed);
+    catalog.setFolders({m_models.path(), m_models.filePath(QStringLiteral("missing"))});
+    QVERIFY(catalog.scanning());
+    QVERIFY(refreshed.wait(10000));
+    QCOMPARE(catalog.count(), 4);  // not-a-model is skipped
+    const QVariantMap good = catalog.get(catalog.indexOfPath(m_good));
+    QCOMPARE(good.value(QStringLiteral("architecture")).toString(), QStringLiteral("LlamaForCausalLM"));
+    QVERIFY(good.value(QStringLiteral("error")).toString().isEmpty());
+    QVERIFY(good.value(QStringLiteral("parameters")).toLongLong() > 0);
+    auto info = jetchat::ModelInfo::probe(m_good.toStdString());
+    QVERIFY(info.is_ok());
+    QCOMPARE(good.value(QStringLiteral("bytesNeeded")).toLongLong(), info->bytes_needed(256));
+    const QVariantMap corrupt = catalog.get(catalog.indexOfPath(m_corrupt));
+    QVERIFY(!corrupt.value(QStringLiteral("error")).toString().isEmpty());
+    // The estimate follows the chosen context.
+    catalog.setContextLength(512);
+    QCOMPARE(catalog.get(catalog.indexOfPath(m_good)).value(QStringLiteral("bytesNeeded")).toLongLong(),
+             info->bytes_needed(512));
+  }
+
+  void loadsRepliesAndSwitchesSafely() {
+    QTemporaryDir dir;
+    AppSettings settings(dir.filePath(QStringLiteral("s.ini")));
+    settings.setContextLength(256);
+    settings.setMaxTokens(24);
+    ChatController controller(std::make_unique<JetchatBackend>(), &settings, nullptr);
+    controller.switchModel(m_stories);
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() != State::Loading; }, 20000));
+    QCOMPARE(controller.state(), State::Ready);
+    QVERIFY(controller.errorMessage().isEmpty());
+    QCOMPARE(controller.contextLength(), 256);
+    QVERIFY(controller.modelBytes() > 0);
+    QVERIFY(!controller.backendName().isEmpty());
+
+    QVERIFY(controller.send(QStringLiteral("Once upon a time")));
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() == State::Ready; }, 30000));
+    QVERIFY(!controller.conversation()->textAt(1).isEmpty());
+    QVERIFY(controller.contextUsed() > 0);
+    QVERIFY(controller.lastDecodeTokS() > 0);
+
+    // A corrupt folder is refused with the engine's reason before anything is freed.
+    controller.switchModel(m_corrupt);
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() == State::Ready; }, 10000));
+    QCOMPARE(controller.modelPath(), m_stories);
+    QVERIFY(!controller.errorMessage().isEmpty());
+    controller.dismissError();
+
+    // Truncated weights fail during the load, after the old model was freed: it is loaded again.
+    controller.switchModel(m_truncated);
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() == State::Ready && controller.modelPath() == m_stories; }, 20000));
+    QVERIFY2(!controller.errorMessage().isEmpty(), "the truncated model's error is shown");
+
+    // Switch to another model: the old one is freed and the report confirms it.
+    controller.switchModel(m_good);
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() == State::Ready && controller.modelPath() == m_good; }, 20000));
+    QCOMPARE(controller.lastUnload().name, QStringLiteral("stories260K"));
+    QVERIFY(controller.lastUnload().engineBytes > 0);
+    QVERIFY(controller.lastUnload().rssAfter > 0);
+    QVERIFY(controller.lastUnload().rssAfter <= controller.lastUnload().rssBefore);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestRealEngine)
+#include "tst_real_engine.moc"
