@@ -23,7 +23,8 @@ JetChatApp::JetChatApp(const AppOptions& options, std::unique_ptr<InferenceBacke
   connect(&m_language, &UiLanguage::languageChanged, this, [this] { m_settings.setLanguage(m_language.language()); });
 
   m_store.load();
-  m_controller->restoreLatestConversation();
+  // A kiosk starts on the welcome screen for the next visitor; a personal assistant picks up where it left off.
+  if (!m_kiosk) m_controller->restoreLatestConversation();
 
   const auto updateFolders = [this] { m_catalog.setFolders(m_options.modelDirs + m_settings.extraModelDirs() + ModelCatalog::defaultFolders()); };
   connect(&m_settings, &AppSettings::extraModelDirsChanged, this, updateFolders);

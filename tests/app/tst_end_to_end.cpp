@@ -1,0 +1,208 @@
+// The real app, offscreen, on the real engine with real tiny models: type a prompt through the UI, wait for the
+// streamed reply, check the gauges moved, keep the GUI thread responsive, and save screenshots of the chat, the
+// model switcher and the kiosk welcome screen into <build>/screenshots.
+#include <QQmlApplicationEngine>
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtQml/QQmlExtensionPlugin>
+#include <QtTest>
+
+#include "app_test_support.h"
+#include "jetchat_app.h"
+
+Q_IMPORT_QML_PLUGIN(JetChatPlugin)
+Q_IMPORT_QML_PLUGIN(JetChatCorePlugin)
+Q_IMPORT_QML_PLUGIN(JetChatThemePlugin)
+
+using State = ChatController::State;
+
+class TestEndToEnd : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir m_models;
+  QTemporaryDir m_home;
+  QString m_stories, m_large;
+
+  // One running app: the same objects and Main.qml as main.cpp builds.
+  struct RunningApp {
+    std::unique_ptr<JetChatApp> app;
+    std::unique_ptr<QQmlApplicationEngine> engine;
+    QQuickWindow* window = nullptr;
+    ~RunningApp() {
+      engine.reset();  // QML first: it binds to the app's objects
+      app.reset();
+    }
+  };
+
+  std::unique_ptr<RunningApp> start(const QString& model, bool kiosk, int maxTokens) {
+    AppOptions options;
+    options.model = model;
+    options.kiosk = kiosk;
+    options.modelDirs = {m_models.path()};
+    options.settingsFile = m_home.filePath(QStringLiteral("settings.ini"));
+    options.language = QStringLiteral("en");
+    auto running = std::make_unique<RunningApp>();
+    running->app = std::make_unique<JetChatApp>(options);
+    running->app->settings()->setContextLength(512);
+    running->app->settings()->setMaxTokens(maxTokens);
+    running->app->settings()->setTemperature(0.8);
+    running->engine = std::make_unique<QQmlApplicationEngine>();
+    running->window = running->app->load(*running->engine);
+    if (running->window) {
+      running->app->loadInitialModel();
+      if (!QTest::qWaitForWindowExposed(running->window)) qWarning("window not exposed");
+    }
+    return running;
+  }
+
+  template <typename T = QQuickItem>
+  static T* find(QQuickWindow* window, const char* name) {
+    return window->findChild<T*>(QString::fromLatin1(name));
+  }
+
+  static void saveScreenshot(QQuickWindow* window, const QString& name) {
+    const QImage image = window->grabWindow();
+    QVERIFY(!image.isNull());
+    QVERIFY(image.width() > 100 && image.height() > 100);
+    const QString path = apptest::outputDir() + QLatin1Char('/') + name;
+    QVERIFY2(image.save(path), qPrintable(path));
+    qInfo("screenshot: %s", qPrintable(path));
+  }
+
+  static void typeAndSend(QQuickWindow* window, const QString& text) {
+    auto* input = find(window, "composerInput");
+    QVERIFY(input);
+    input->forceActiveFocus();
+    QVERIFY(input->hasActiveFocus());
+    for (const QChar ch : text) QTest::keyClick(window, ch.toLatin1());  // keyClicks() takes only widgets
+    QCOMPARE(input->property("text").toString(), text);
+    QTest::keyClick(window, Qt::Key_Return);
+  }
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QFile::remove(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/conversations.json"));
+    m_stories = apptest::importStories260K(m_models.filePath(QStringLiteral("stories260K")));
+    QVERIFY(!m_stories.isEmpty());
+    // Big enough that a reply takes a while on a CPU, so the responsiveness test measures something.
+    m_large = apptest::makeRandomModel(m_models.filePath(QStringLiteral("random-25M")), 512, 8);
+    QVERIFY(!m_large.isEmpty());
+  }
+
+  void kioskWelcomeScreen() {
+    auto running = start(m_stories, true, 32);
+    QVERIFY(running->window);
+    QQuickWindow* window = running->window;
+    ChatController* controller = running->app->controller();
+    QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 30000));
+    QCOMPARE(window->visibility(), QWindow::FullScreen);
+    QVERIFY(window->flags() & Qt::FramelessWindowHint);
+    auto* welcome = find(window, "welcomeScreen");
+    QVERIFY(welcome && welcome->isVisible());
+    QVERIFY(!find(window, "modelsButton")->isVisible());    // no way to the settings but the PIN
+    QVERIFY(!find(window, "settingsButton")->isVisible());
+    QTest::qWait(200);
+    saveScreenshot(window, QStringLiteral("kiosk-welcome.png"));
+    // No way out: a close request is refused.
+    window->close();
+    QTest::qWait(50);
+    QVERIFY(window->isVisible());
+    // The idle reset brings a conversation back to the welcome screen.
+    QVERIFY(controller->send(QStringLiteral("Hello")));
+    QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 30000));
+    QVERIFY(!welcome->isVisible());
+    running->app->idle()->setTimeoutMs(100);
+    QVERIFY(QTest::qWaitFor([&] { return welcome->isVisible(); }, 3000));
+    QCOMPARE(controller->conversation()->count(), 0);
+  }
+
+  void chatThroughTheUi() {
+    auto running = start(m_stories, false, 48);
+    QVERIFY(running->window);
+    QQuickWindow* window = running->window;
+    ChatController* controller = running->app->controller();
+    QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 30000));
+    // The conversation of the previous run (kiosk test) came back across the restart.
+    QCOMPARE(controller->conversation()->count(), 2);
+    QCOMPARE(controller->conversation()->textAt(0), QStringLiteral("Hello"));
+    QTest::mouseClick(window, Qt::LeftButton, {}, find(window, "newConversationButton")->mapToScene({10, 10}).toPoint());
+    QCOMPARE(controller->conversation()->count(), 0);
+    auto* decode = find(window, "decodeGauge");
+    auto* context = find(window, "contextGauge");
+    auto* memory = find(window, "memoryGauge");
+    QVERIFY(decode && context && memory);
+    const QString decodeBefore = decode->property("valueText").toString();
+    const QString contextBefore = context->property("valueText").toString();
+    QCOMPARE(contextBefore, QStringLiteral("0 / 512"));
+    QVERIFY(memory->property("valueText").toString().contains(QStringLiteral("GiB")));
+
+    QSignalSpy finished(controller, &ChatController::replyFinished);
+    typeAndSend(window, QStringLiteral("Once upon a time, a robot"));
+    QCOMPARE(controller->state(), State::Generating);
+    QCOMPARE(find(window, "composerInput")->property("text").toString(), QString());  // sent and cleared
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(controller->conversation()->count(), 2);
+    QCOMPARE(controller->conversation()->textAt(0), QStringLiteral("Once upon a time, a robot"));
+    QVERIFY(!controller->conversation()->textAt(1).isEmpty());
+    QVERIFY(controller->errorMessage().isEmpty());
+
+    // The gauges moved.
+    QTRY_VERIFY(decode->property("valueText").toString() != decodeBefore);
+    QTRY_VERIFY(context->property("valueText").toString() != contextBefore);
+    QVERIFY(controller->lastDecodeTokS() > 0);
+    QVERIFY(controller->contextUsed() > 0);
+    QVERIFY(!find(window, "welcomeScreen")->isVisible());
+    QTest::qWait(200);
+    saveScreenshot(window, QStringLiteral("chat.png"));
+
+    // The model switcher lists both models, with their estimates.
+    QObject* switcher = window->findChild<QObject*>(QStringLiteral("modelSwitcher"));
+    QVERIFY(switcher);
+    QMetaObject::invokeMethod(switcher, "open");
+    QTRY_VERIFY(switcher->property("opened").toBool());
+    auto* list = find(window, "modelList");
+    QVERIFY(list);
+    QTRY_COMPARE(list->property("count").toInt(), 2);
+    QTest::qWait(300);
+    saveScreenshot(window, QStringLiteral("model-switcher.png"));
+  }
+
+  void guiThreadStaysResponsiveDuringAReply() {
+    auto running = start(m_large, false, 160);
+    QVERIFY(running->window);
+    ChatController* controller = running->app->controller();
+    QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 60000));
+
+    // A 10 ms timer on the GUI thread: any gap between its ticks is time the GUI could not react.
+    QElapsedTimer clock, sinceTick;
+    qint64 maxGapMs = 0;
+    int ticks = 0;
+    QTimer timer;
+    timer.setTimerType(Qt::PreciseTimer);
+    timer.setInterval(10);
+    connect(&timer, &QTimer::timeout, this, [&] {
+      if (ticks++ > 0) maxGapMs = qMax(maxGapMs, sinceTick.elapsed());
+      sinceTick.restart();
+    });
+    QSignalSpy finished(controller, &ChatController::replyFinished);
+    sinceTick.start();
+    clock.start();
+    timer.start();
+    typeAndSend(running->window, QStringLiteral("Write a long story about a lighthouse keeper."));
+    QVERIFY(finished.wait(120000));
+    timer.stop();
+    const qint64 replyMs = clock.elapsed();
+    const int tokens = controller->generatedTokens();
+    qInfo("reply: %lld ms, %d tokens streamed, %.1f tok/s; largest GUI-thread gap %lld ms over %d ticks", replyMs,
+          tokens, controller->lastDecodeTokS(), maxGapMs, ticks);
+    QVERIFY2(replyMs > 200, "the reply was too short to measure responsiveness");
+    QVERIFY2(maxGapMs < 100, qPrintable(QStringLiteral("GUI thread blocked for %1 ms").arg(maxGapMs)));
+  }
+};
+
+QTEST_MAIN(TestEndToEnd)
+#include "tst_end_to_end.moc"
