@@ -72,29 +72,30 @@ Item {
             }
             Repeater {
                 model: !root.isUser && !root.streaming ? root.blocks : []
-                delegate: Item {
+                // Only the kind of view a block needs is created (a finished reply may hold many blocks).
+                delegate: Loader {
                     id: block
                     required property var modelData
-                    readonly property bool isCode: modelData.kind === "code"
-                    width: isCode ? root.contentWidth : markdown.width
-                    height: isCode ? code.implicitHeight : markdown.implicitHeight
-                    Text {
-                        id: markdown
-                        visible: !block.isCode
-                        width: Math.min(implicitWidth, root.contentWidth)
-                        text: visible ? block.modelData.text : ""
-                        textFormat: Text.MarkdownText
-                        wrapMode: Text.Wrap
-                        color: Theme.text
-                        linkColor: Theme.accent
-                        font.pixelSize: Theme.fontNormal
+                    sourceComponent: modelData.kind === "code" ? codeView : markdownView
+                    Component {
+                        id: markdownView
+                        Text {
+                            width: Math.min(implicitWidth, root.contentWidth)
+                            text: block.modelData.text
+                            textFormat: Text.MarkdownText
+                            wrapMode: Text.Wrap
+                            color: Theme.text
+                            linkColor: Theme.accent
+                            font.pixelSize: Theme.fontNormal
+                        }
                     }
-                    CodeBlock {
-                        id: code
-                        visible: block.isCode
-                        width: root.contentWidth
-                        code: visible ? block.modelData.text : ""
-                        language: visible ? block.modelData.language : ""
+                    Component {
+                        id: codeView
+                        CodeBlock {
+                            width: root.contentWidth
+                            code: block.modelData.text
+                            language: block.modelData.language
+                        }
                     }
                 }
             }

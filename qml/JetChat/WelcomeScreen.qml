@@ -49,6 +49,8 @@ Item {
                 model: root.suggestions
                 delegate: Button {
                     required property string modelData
+                    required property int index
+                    objectName: "suggestion" + index
                     Layout.fillWidth: true
                     implicitHeight: Theme.touchTarget * 1.5
                     enabled: root.ready
