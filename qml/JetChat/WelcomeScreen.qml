@@ -25,6 +25,7 @@ Item {
         spacing: Theme.padding
 
         Label {
+            objectName: "welcomeTitle"
             Layout.fillWidth: true
             horizontalAlignment: Text.AlignHCenter
             text: qsTr("Hello! How can I help?")

@@ -47,6 +47,22 @@ Item {
             verify(findChild(panel, "contextGauge").fraction > 0)
         }
 
+        function cleanup() {
+            TestApp.language.language = "en"
+        }
+
+        function test_simplifiedChineseAndBack() {
+            const welcome = createTemporaryObject(welcomeComponent, root)
+            const title = findChild(welcome, "welcomeTitle")
+            compare(title.text, "Hello! How can I help?")
+            TestApp.language.language = "zh_CN"
+            compare(TestApp.language.effective, "zh_CN")
+            tryCompare(title, "text", "你好！有什么可以帮你？")
+            compare(welcome.suggestions[0], "你能做什么？")
+            TestApp.language.language = "en"
+            tryCompare(title, "text", "Hello! How can I help?")
+        }
+
         function test_suggestionsSendTheirText() {
             const welcome = createTemporaryObject(welcomeComponent, root)
             picked.target = welcome

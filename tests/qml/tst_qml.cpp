@@ -35,6 +35,7 @@ class Setup : public QObject {
   void qmlEngineAvailable(QQmlEngine* engine) {
     // The app's modules live under qrc:/qt/qml, the default import path only from Qt 6.5.
     engine->addImportPath(QStringLiteral("qrc:/qt/qml"));
+    m_app->language()->setEngine(engine);  // a language switch retranslates this test file's bindings
   }
 
   void cleanupTestCase() { m_app.reset(); }
