@@ -16,6 +16,14 @@ bool AppOptions::virtualKeyboardInstalled() {
   return plugin && QFileInfo::exists(qml + QStringLiteral("/QtQuick/VirtualKeyboard/qmldir"));
 }
 
+bool AppOptions::wantsHelpOnly(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    for (const char* flag : {"--help", "-h", "--help-all", "--version", "-v"})
+      if (std::strcmp(argv[i], flag) == 0) return true;
+  }
+  return false;
+}
+
 void AppOptions::prepareEnvironment(int argc, char** argv) {
   bool kiosk = false;
   QString settingsFile;

@@ -16,6 +16,8 @@ struct AppOptions {
   // Before QGuiApplication: in kiosk mode (from argv or the saved setting) asks for the virtual keyboard when it is
   // installed. --platform and other Qt options are left to QGuiApplication.
   static void prepareEnvironment(int argc, char** argv);
+  // --help or --version: answered without a display (no QGuiApplication needed).
+  static bool wantsHelpOnly(int argc, char** argv);
   // After QGuiApplication has taken its own options; prints help or an error and exits on bad input.
   static AppOptions parse(const QStringList& arguments);
   // Qt Virtual Keyboard's input-context plugin and QML module are both installed.

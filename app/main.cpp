@@ -13,6 +13,10 @@ int main(int argc, char* argv[]) {
   QCoreApplication::setOrganizationName(QStringLiteral("jetchat"));
   QCoreApplication::setApplicationName(QStringLiteral("jetchat"));
   QCoreApplication::setApplicationVersion(QStringLiteral(JETCHAT_APP_VERSION));
+  if (AppOptions::wantsHelpOnly(argc, argv)) {
+    QCoreApplication app(argc, argv);
+    AppOptions::parse(app.arguments());  // prints and exits
+  }
   AppOptions::prepareEnvironment(argc, argv);
   QGuiApplication app(argc, argv);
 

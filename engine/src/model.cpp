@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "checkpoint.h"
+#include "cpu/q4.h"
 #include "json_util.h"
 #include "memory_info.h"
 #include "model_impl.h"
@@ -18,6 +19,25 @@ int64_t count_parameters(const ModelConfig& c) {
   const int64_t h = c.hidden_size, q = c.q_dim(), kv = c.kv_dim(), f = c.intermediate_size;
   const int64_t per_layer = h * (q + 2 * kv) + q * h + 3 * h * f + 2 * h;
   return int64_t(c.vocab_size) * h * (c.tie_word_embeddings ? 1 : 2) + c.num_layers * per_layer + h;
+}
+
+// Bytes the weights take once loaded: tensors as stored, except that 4-bit linears are repacked (q4.h layout:
+// half a byte per weight plus an f32 scale and a u8 zero per group, about 0.54 bytes per weight at group 128).
+int64_t loaded_weight_bytes(const Checkpoint& ck, const QuantConfig& q) {
+  int64_t n = ck.total_bytes();
+  for (const auto& name : ck.tensor_names()) {
+    constexpr std::string_view kSuffix = ".qweight";
+    if (!name.ends_with(kSuffix)) continue;
+    const std::string prefix(name, 0, name.size() - kSuffix.size());
+    const StTensor* qw = ck.find(name);
+    const StTensor* sc = ck.find(prefix + ".scales");
+    if (!sc || sc->shape.size() != 2 || qw->shape.size() != 2) continue;  // the loader reports these
+    const int64_t rows = sc->shape[1], cols = q.method == "gptq" ? qw->shape[0] * 8 : qw->shape[0];
+    const int group = q.group_size > 0 ? q.group_size : int(cols);
+    n += int64_t(cpu::Q4Layout{rows, cols, group}.bytes()) - int64_t(qw->nbytes + sc->nbytes);
+    if (const StTensor* qz = ck.find(prefix + ".qzeros")) n -= int64_t(qz->nbytes);
+  }
+  return n;
 }
 
 std::string chat_template_text(const std::string& dir) {
@@ -73,7 +93,7 @@ Result<ProbedModel> probe_model(const std::string& model_dir) {
   i.kv_heads = config->num_kv_heads;
   i.head_dim = config->head_dim;
   i.max_context = config->max_position;
-  i.weight_bytes = (*ck)->total_bytes() + Transformer::scratch_bytes(*config);
+  i.weight_bytes = loaded_weight_bytes(**ck, config->quant) + Transformer::scratch_bytes(*config);
   i.kv_bytes_per_token = Transformer::kv_bytes_per_token(*config);
   return p;
 }

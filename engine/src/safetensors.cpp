@@ -132,38 +132,69 @@ const StTensor* SafetensorsFile::find(const std::string& name) const {
 
 void SafetensorsWriter::add(const std::string& name, StDType dtype, std::vector<int64_t> shape, const void* data,
                             size_t nbytes) {
-  tensors_.push_back({name, dtype, std::move(shape), std::string(static_cast<const char*>(data), nbytes)});
+  tensors_.push_back({name, dtype, std::move(shape), nbytes, std::string(static_cast<const char*>(data), nbytes)});
 }
 
-Status SafetensorsWriter::write(const std::string& path) const {
+void SafetensorsWriter::declare(const std::string& name, StDType dtype, std::vector<int64_t> shape) {
+  size_t n = st_dtype_size(dtype);
+  for (int64_t d : shape) n *= size_t(d);
+  tensors_.push_back({name, dtype, std::move(shape), n, {}});
+}
+
+Status SafetensorsWriter::begin(const std::string& path) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata_.empty()) header["__metadata__"] = metadata_;
   uint64_t offset = 0;
-  std::vector<uint64_t> starts;
+  starts_.clear();
   for (const auto& t : tensors_) {
     offset = (offset + 7) / 8 * 8;
-    starts.push_back(offset);
+    starts_.push_back(offset);
     header[t.name] = {{"dtype", st_dtype_name(t.dtype)}, {"shape", t.shape},
-                      {"data_offsets", {offset, offset + t.bytes.size()}}};
-    offset += t.bytes.size();
+                      {"data_offsets", {offset, offset + t.nbytes}}};
+    offset += t.nbytes;
   }
   std::string json = header.dump();
   json.append((8 - json.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return Status(StatusCode::kIoError, path + ": cannot create");
+  path_ = path;
+  out_ = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+  if (!*out_) return Status(StatusCode::kIoError, path + ": cannot create");
   uint8_t len[8];
   for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(json.size()) >> (8 * i));
-  f.write(reinterpret_cast<const char*>(len), 8);
-  f.write(json.data(), std::streamsize(json.size()));
-  uint64_t pos = 0;
-  static const char kZeros[8] = {};
-  for (size_t i = 0; i < tensors_.size(); ++i) {
-    f.write(kZeros, std::streamsize(starts[i] - pos));
-    f.write(tensors_[i].bytes.data(), std::streamsize(tensors_[i].bytes.size()));
-    pos = starts[i] + tensors_[i].bytes.size();
-  }
-  if (!f) return Status(StatusCode::kIoError, path + ": write failed (disk full?)");
+  out_->write(reinterpret_cast<const char*>(len), 8);
+  out_->write(json.data(), std::streamsize(json.size()));
+  next_ = 0;
+  pos_ = 0;
   return Status::ok();
+}
+
+Status SafetensorsWriter::append(const std::string& name, const void* data, size_t nbytes) {
+  if (!out_ || next_ >= tensors_.size() || tensors_[next_].name != name || tensors_[next_].nbytes != nbytes)
+    return Status(StatusCode::kInternal, path_ + ": tensor '" + name + "' written out of the declared order or size");
+  static const char kZeros[8] = {};
+  out_->write(kZeros, std::streamsize(starts_[next_] - pos_));
+  out_->write(static_cast<const char*>(data), std::streamsize(nbytes));
+  pos_ = starts_[next_] + nbytes;
+  ++next_;
+  if (!*out_) return Status(StatusCode::kIoError, path_ + ": write failed (disk full?)");
+  return Status::ok();
+}
+
+Status SafetensorsWriter::finish() {
+  if (!out_) return Status(StatusCode::kInternal, "safetensors writer: finish() without begin()");
+  if (next_ != tensors_.size())
+    return Status(StatusCode::kInternal, path_ + ": " + std::to_string(tensors_.size() - next_) +
+                                             " declared tensors were never written");
+  out_->close();
+  const bool ok = bool(*out_);
+  out_.reset();
+  if (!ok) return Status(StatusCode::kIoError, path_ + ": write failed (disk full?)");
+  return Status::ok();
+}
+
+Status SafetensorsWriter::write(const std::string& path) {
+  JETCHAT_TRY(begin(path));
+  for (const auto& t : tensors_) JETCHAT_TRY(append(t.name, t.bytes.data(), t.bytes.size()));
+  return finish();
 }
 
 }  // namespace jetchat

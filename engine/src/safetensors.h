@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,24 +46,39 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
-// Collects tensors, then writes them in the order added with 8-byte aligned data (the header is padded with
-// spaces, as the reference implementation does).
+// Writes tensors in the order added with 8-byte aligned data (the header is padded with spaces, as the reference
+// implementation does). Two ways to use it:
+//   in memory: add() every tensor with its data, then write(path);
+//   streaming (files larger than memory): declare() every tensor, begin(path) writes the header, then append()
+//   each declared tensor's data in the declared order, then finish().
 class SafetensorsWriter {
  public:
   void add(const std::string& name, StDType dtype, std::vector<int64_t> shape, const void* data, size_t nbytes);
+  void declare(const std::string& name, StDType dtype, std::vector<int64_t> shape);
   void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
-  Status write(const std::string& path) const;
+  Status write(const std::string& path);
   size_t size() const { return tensors_.size(); }
+
+  Status begin(const std::string& path);
+  Status append(const std::string& name, const void* data, size_t nbytes);
+  Status finish();
 
  private:
   struct Pending {
     std::string name;
     StDType dtype;
     std::vector<int64_t> shape;
-    std::string bytes;
+    size_t nbytes = 0;
+    std::string bytes;  // in-memory mode only
   };
   std::vector<Pending> tensors_;
   std::map<std::string, std::string> metadata_;
+  // Streaming state.
+  std::unique_ptr<std::ofstream> out_;
+  std::string path_;
+  std::vector<uint64_t> starts_;
+  size_t next_ = 0;
+  uint64_t pos_ = 0;
 };
 
 }  // namespace jetchat

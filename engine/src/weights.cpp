@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "q4_weights.h"
+
 namespace jetchat {
 
 void ModelWeights::free(Backend& b) {
@@ -17,7 +19,7 @@ namespace {
 
 class Uploader {
  public:
-  Uploader(const Checkpoint& ck, Backend& b) : ck_(ck), b_(b) {}
+  Uploader(const Checkpoint& ck, Backend& b, const QuantConfig& q) : ck_(ck), b_(b), q4_(ck, q) {}
 
   Result<Tensor> dense(const std::string& name, int64_t rows, int64_t cols) {
     auto m = ck_.matrix(name, rows, cols);
@@ -47,9 +49,42 @@ class Uploader {
     return stack(parts, names, parts[0].dtype, false);
   }
 
+  // A linear layer's weight, 4-bit when the checkpoint has <prefix>.qweight (AWQ/GPTQ), else <prefix>.weight.
+  Result<Tensor> linear(const std::string& prefix, int64_t rows, int64_t cols) {
+    if (!q4_.has(prefix)) return dense(prefix + ".weight", rows, cols);
+    return upload_q4(q4_.assemble({prefix}, {rows}, cols, {{0, 0, rows}}), prefix);
+  }
+
+  // Linears sharing one input, row-stacked into one matrix; all 4-bit or all 16-bit.
+  Result<Tensor> stacked_linear(const std::vector<std::string>& prefixes, const std::vector<int64_t>& rows,
+                                int64_t cols) {
+    std::vector<std::string> names;
+    std::vector<Q4Segment> segments;
+    for (size_t i = 0; i < prefixes.size(); ++i) {
+      if (q4_.has(prefixes[i]) != q4_.has(prefixes[0]))
+        return Status(StatusCode::kUnsupported, ck_.dir() + ": '" + prefixes[i] + "' and '" + prefixes[0] +
+                                                    "' feed one fused matrix but only one of them is quantized");
+      names.push_back(prefixes[i] + ".weight");
+      segments.push_back({int(i), 0, rows[i]});
+    }
+    if (!q4_.has(prefixes[0])) return stacked(names, rows, cols);
+    return upload_q4(q4_.assemble(prefixes, rows, cols, segments), prefixes[0]);
+  }
+
   // InternLM2's wqkv rows are grouped per KV head as [q_0..q_{g-1}, k, v]; reorder to [all q | all k | all v].
-  Result<Tensor> internlm2_wqkv(const std::string& name, const ModelConfig& c) {
+  // 4-bit: the same reorder in units of heads on the packed output columns, zeros and scales.
+  Result<Tensor> internlm2_wqkv(const std::string& prefix, const ModelConfig& c) {
     const int64_t D = c.head_dim, H = c.num_heads, Hkv = c.num_kv_heads, g = H / Hkv;
+    if (q4_.has(prefix)) {
+      std::vector<Q4Segment> segments;
+      for (int64_t slot_kind = 0; slot_kind < 3; ++slot_kind)  // all q heads, then all k, then all v
+        for (int64_t h = 0; h < Hkv; ++h)
+          for (int64_t slot = 0; slot < g + 2; ++slot)
+            if ((slot_kind == 0 && slot < g) || (slot_kind == 1 && slot == g) || (slot_kind == 2 && slot == g + 1))
+              segments.push_back({0, (h * (g + 2) + slot) * D, D});
+      return upload_q4(q4_.assemble({prefix}, {(H + 2 * Hkv) * D}, c.hidden_size, segments), prefix);
+    }
+    const std::string name = prefix + ".weight";
     auto m = ck_.matrix(name, (H + 2 * Hkv) * D, c.hidden_size);
     if (!m) return m.status();
     const size_t row_bytes = size_t(m->cols) * dtype_size(m->dtype);
@@ -67,6 +102,14 @@ class Uploader {
   }
 
  private:
+  Result<Tensor> upload_q4(Result<Q4Host> h, const std::string& prefix) {
+    if (!h) return h.status();
+    auto t = b_.upload_q4(h->m);
+    if (!t) return Status(t.status().code(), ck_.file_of(prefix + ".qweight") + ": '" + prefix + "': " +
+                                                 t.status().message());
+    return t;
+  }
+
   Result<Tensor> stack(const std::vector<HostMatrix>& parts, const std::vector<std::string>& names, DType storage,
                        bool as_row) {
     if (parts.size() == 1 && !as_row) return b_.upload(parts[0], storage);
@@ -93,6 +136,7 @@ class Uploader {
 
   const Checkpoint& ck_;
   Backend& b_;
+  Q4Reader q4_;
 };
 
 #define ASSIGN_OR_FAIL(dst, expr) \
@@ -109,7 +153,8 @@ class Uploader {
 
 Result<ModelWeights> load_weights(const ModelConfig& c, const Architecture& a, const Checkpoint& ck, Backend& b,
                                   const LoadProgress& progress) {
-  Uploader up(ck, b);
+  JETCHAT_TRY(Q4Reader::check_config(c.quant, ck.dir() + "/config.json"));
+  Uploader up(ck, b, c.quant);
   ModelWeights w;
   const int64_t hid = c.hidden_size, q = c.q_dim(), kv = c.kv_dim(), ffn = c.intermediate_size;
   ASSIGN_OR_FAIL(w.embed, up.dense(a.embed, c.vocab_size, hid));
@@ -128,17 +173,16 @@ Result<ModelWeights> load_weights(const ModelConfig& c, const Architecture& a, c
     ASSIGN_OR_FAIL(l.attn_norm, up.small({name(a.attn_norm, ".weight")}, {hid}));
     ASSIGN_OR_FAIL(l.ffn_norm, up.small({name(a.ffn_norm, ".weight")}, {hid}));
     if (a.qkv_layout == QkvLayout::kInternLM2Grouped) {
-      ASSIGN_OR_FAIL(l.wqkv, up.internlm2_wqkv(name(a.wqkv, ".weight"), c));
+      ASSIGN_OR_FAIL(l.wqkv, up.internlm2_wqkv(name(a.wqkv, ""), c));
     } else {
-      ASSIGN_OR_FAIL(l.wqkv, up.stacked({name(a.q, ".weight"), name(a.k, ".weight"), name(a.v, ".weight")},
-                                        {q, kv, kv}, hid));
+      ASSIGN_OR_FAIL(l.wqkv, up.stacked_linear({name(a.q, ""), name(a.k, ""), name(a.v, "")}, {q, kv, kv}, hid));
       if (qkv_bias)
         ASSIGN_OR_FAIL(l.bqkv, up.small({name(a.q, ".bias"), name(a.k, ".bias"), name(a.v, ".bias")}, {q, kv, kv}));
     }
-    ASSIGN_OR_FAIL(l.wo, up.dense(name(a.o, ".weight"), hid, q));
+    ASSIGN_OR_FAIL(l.wo, up.linear(name(a.o, ""), hid, q));
     if (o_bias) ASSIGN_OR_FAIL(l.bo, up.small({name(a.o, ".bias")}, {hid}));
-    ASSIGN_OR_FAIL(l.w_gate_up, up.stacked({name(a.gate, ".weight"), name(a.up, ".weight")}, {ffn, ffn}, hid));
-    ASSIGN_OR_FAIL(l.w_down, up.dense(name(a.down, ".weight"), hid, ffn));
+    ASSIGN_OR_FAIL(l.w_gate_up, up.stacked_linear({name(a.gate, ""), name(a.up, "")}, {ffn, ffn}, hid));
+    ASSIGN_OR_FAIL(l.w_down, up.linear(name(a.down, ""), hid, ffn));
     if (progress && !progress(i + 1, c.num_layers)) {
       w.free(b);
       return Status(StatusCode::kCancelled, "loading cancelled");

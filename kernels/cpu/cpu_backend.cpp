@@ -40,11 +40,12 @@ void store_from_f32(DType t, void* p, int64_t i, float v) {
 
 }  // namespace
 
-CpuBackend::CpuBackend(const CpuBackendOptions& opts) : pool_(opts.threads), vec_(vec_kernels_best()) {}
+CpuBackend::CpuBackend(const CpuBackendOptions& opts)
+    : pool_(opts.threads), vec_(vec_kernels_best()), q4_(q4_kernels_best()) {}
 CpuBackend::~CpuBackend() = default;
 
 std::string CpuBackend::name() const {
-  return std::string("cpu (") + vec_.isa + ", " + std::to_string(pool_.size()) + " threads)";
+  return std::string("cpu (") + vec_.isa + ", q4 " + q4_.isa + ", " + std::to_string(pool_.size()) + " threads)";
 }
 
 Result<Tensor> CpuBackend::alloc(DType dtype, int64_t rows, int64_t cols) {
@@ -77,8 +78,23 @@ Result<Tensor> CpuBackend::upload(const HostMatrix& m, DType storage) {
   return t;
 }
 
-Result<Tensor> CpuBackend::upload_q4(const HostQ4Matrix&) {
-  return Status(StatusCode::kUnsupported, "the CPU backend has no 4-bit kernels in this build");
+Result<Tensor> CpuBackend::upload_q4(const HostQ4Matrix& m) {
+  if (const std::string why = q4_layout_problem(m); !why.empty())
+    return Status(StatusCode::kInvalidArgument, "cpu backend: 4-bit weight [" + std::to_string(m.rows) + ", " +
+                                                    std::to_string(m.cols) + "]: " + why);
+  const Q4Layout layout{m.rows, m.cols, m.group_size};
+  Tensor t;
+  t.dtype = DType::kQ4;
+  t.rows = m.rows;
+  t.cols = m.cols;
+  t.bytes = layout.bytes();
+  t.data = std::aligned_alloc(kAlign, (t.bytes + kAlign - 1) / kAlign * kAlign);
+  if (!t.data)
+    return Status(StatusCode::kOutOfMemory, "cpu backend: cannot allocate " + std::to_string(t.bytes) + " bytes");
+  t.extra = new Q4Layout(layout);
+  bytes_in_use_ += int64_t(t.bytes);
+  q4_repack_awq(m, static_cast<uint8_t*>(t.data), pool_);
+  return t;
 }
 
 void CpuBackend::free(Tensor& t) {
@@ -86,10 +102,17 @@ void CpuBackend::free(Tensor& t) {
     std::free(t.data);
     bytes_in_use_ -= int64_t(t.bytes);
   }
+  if (t.dtype == DType::kQ4) delete static_cast<Q4Layout*>(t.extra);
   t = Tensor{};
 }
 
 void CpuBackend::read(const Tensor& t, float* host) {
+  if (t.dtype == DType::kQ4) {
+    const auto& l = *static_cast<const Q4Layout*>(t.extra);
+    for (int64_t r = 0; r < t.rows; ++r)
+      q4_dequant_row(l, static_cast<const uint8_t*>(t.data) + size_t(r) * l.row_stride(), host + r * t.cols);
+    return;
+  }
   const int64_t n = t.rows * t.cols;
   for (int64_t i = 0; i < n; ++i) host[i] = to_f32(t.dtype, t.data, i);
 }
@@ -117,7 +140,47 @@ void CpuBackend::rmsnorm(Tensor& out, const Tensor& x, const Tensor& w, float ep
   });
 }
 
+void CpuBackend::matmul_q4(Tensor& y, const Tensor& x, const Tensor& w) {
+  const auto& l = *static_cast<const Q4Layout*>(w.extra);
+  const int64_t n = x.rows, k = w.cols, out = w.rows, groups = l.groups();
+  const float* xs = static_cast<const float*>(x.data);
+  float* ys = static_cast<float*>(y.data);
+  // The zero points enter as zero * sum(x over the group): summed once here for all output rows.
+  q4_xsum_.resize(size_t(n * groups));
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t g = 0; g < groups; ++g) {
+      float s = 0;
+      for (int64_t j = g * l.group; j < (g + 1) * l.group; ++j) s += xs[t * k + j];
+      q4_xsum_[size_t(t * groups + g)] = s;
+    }
+  const uint8_t* wb = static_cast<const uint8_t*>(w.data);
+  const size_t stride = l.row_stride();
+  pool_.parallel_for(out, [&](int64_t r0, int64_t r1) {
+    float tile[kMaxTile];
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t t0 = 0; t0 < n; t0 += kMaxTile) {
+        const int nt = int(std::min<int64_t>(kMaxTile, n - t0));
+        q4_.dot(wb + size_t(r) * stride, k, l.group, xs + t0 * k, k, q4_xsum_.data() + t0 * groups, nt, tile);
+        for (int t = 0; t < nt; ++t) ys[(t0 + t) * out + r] = tile[t];
+      }
+  }, 16);
+}
+
 void CpuBackend::matmul(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias) {
+  const int64_t n = x.rows, out = w.rows;
+  float* ys = static_cast<float*>(y.data);
+  if (w.dtype == DType::kQ4) {
+    matmul_q4(y, x, w);
+  } else {
+    matmul_dense(y, x, w);
+  }
+  if (bias) {
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = 0; r < out; ++r) ys[t * out + r] += to_f32(bias->dtype, bias->data, r);
+  }
+}
+
+void CpuBackend::matmul_dense(Tensor& y, const Tensor& x, const Tensor& w) {
   const int64_t n = x.rows, k = w.cols, out = w.rows;
   const float* xs = static_cast<const float*>(x.data);
   float* ys = static_cast<float*>(y.data);
@@ -137,10 +200,6 @@ void CpuBackend::matmul(Tensor& y, const Tensor& x, const Tensor& w, const Tenso
       }
     }
   }, 16);
-  if (bias) {
-    for (int64_t t = 0; t < n; ++t)
-      for (int64_t r = 0; r < out; ++r) ys[t * out + r] += to_f32(bias->dtype, bias->data, r);
-  }
 }
 
 void CpuBackend::rope(Tensor& qkv, const AttentionShape& s, int pos0, const std::vector<float>& inv_freq) {

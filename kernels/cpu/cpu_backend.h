@@ -2,6 +2,7 @@
 #pragma once
 
 #include "backend.h"
+#include "cpu/q4.h"
 #include "cpu/thread_pool.h"
 #include "cpu/vec.h"
 
@@ -31,10 +32,16 @@ class CpuBackend final : public Backend {
 
   ThreadPool& pool() { return pool_; }
   const VecKernels& vec() const { return vec_; }
+  const Q4Kernels& q4() const { return q4_; }
 
  private:
+  void matmul_dense(Tensor& y, const Tensor& x, const Tensor& w);
+  void matmul_q4(Tensor& y, const Tensor& x, const Tensor& w);
+
   ThreadPool pool_;
   const VecKernels& vec_;
+  const Q4Kernels& q4_;
+  std::vector<float> q4_xsum_;  // (tokens, groups) per-group activation sums of the current 4-bit matmul
   int64_t bytes_in_use_ = 0;
 };
 

@@ -1,0 +1,67 @@
+// 4-bit weights on the CPU: the layout upload_q4 repacks AWQ checkpoints into, the repack itself, and the
+// per-ISA dot-product kernels (q4_scalar.cpp, q4_avx2.cpp, ...), chosen once at run time like vec.h's.
+// Everything here is stateless; the repack splits its work over the caller's ThreadPool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "cpu/thread_pool.h"
+
+namespace jetchat::cpu {
+
+// Weights per packed block: a block of 32 weights is 16 bytes, byte j holding weight j in its low nibble and
+// weight j+16 in its high nibble, so one 16-byte load and a mask/shift give two runs of 16 consecutive weights.
+constexpr int kQ4Block = 32;
+
+// One output row of a [rows, cols] 4-bit matrix, contiguous so that decode streams each row once:
+//   qs     u8  [cols/2]      kQ4Block-weight blocks as above
+//   scales f32 [cols/group]  exact copies of the checkpoint's f16/bf16 scales
+//   zeros  u8  [cols/group]  zero points 0..15
+// then padding to row_stride. Weight (r, k) = (q - zeros[k/group]) * scales[k/group].
+struct Q4Layout {
+  int64_t rows = 0, cols = 0;
+  int group = 0;
+
+  int64_t groups() const { return cols / group; }
+  size_t scales_offset() const { return size_t(cols) / 2; }
+  size_t zeros_offset() const { return scales_offset() + size_t(groups()) * sizeof(float); }
+  size_t row_stride() const { return (zeros_offset() + size_t(groups()) + 15) / 16 * 16; }
+  size_t bytes() const { return size_t(rows) * row_stride(); }
+};
+
+// Why a HostQ4Matrix cannot be repacked for these kernels (empty when it can).
+std::string q4_layout_problem(const HostQ4Matrix& m);
+
+// AWQ GEMM tensors -> Q4Layout rows in dst (layout.bytes() bytes). m must pass q4_layout_problem.
+void q4_repack_awq(const HostQ4Matrix& m, uint8_t* dst, ThreadPool& pool);
+
+// Row r of a repacked matrix as f32 [cols] (tests, Backend::read).
+void q4_dequant_row(const Q4Layout& l, const uint8_t* row, float* out);
+
+// out[t] = sum_k W[row][k] * x[t*ldx + k] for t < nt <= kMaxTile, where row points at one Q4Layout row and
+// xsum[t*groups + g] is the sum of x[t] over group g (computed once per activation row by the caller).
+using Q4DotTileFn = void (*)(const uint8_t* row, int64_t cols, int group, const float* x, int64_t ldx,
+                             const float* xsum, int nt, float* out);
+
+struct Q4Kernels {
+  const char* isa;
+  Q4DotTileFn dot;
+};
+
+const Q4Kernels& q4_kernels_scalar();
+#if defined(JETCHAT_X86)
+const Q4Kernels& q4_kernels_avx2();
+const Q4Kernels& q4_kernels_avx512();
+#elif defined(JETCHAT_ARM64)
+const Q4Kernels& q4_kernels_neon();
+#endif
+
+// Every implementation this CPU can run, best last; and the best one.
+std::vector<const Q4Kernels*> q4_kernels_available();
+const Q4Kernels& q4_kernels_best();
+
+}  // namespace jetchat::cpu
