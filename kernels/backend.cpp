@@ -1,5 +1,7 @@
 #include "backend.h"
 
+#include <chrono>
+
 namespace jetchat {
 
 const char* dtype_name(DType t) {
@@ -29,6 +31,16 @@ Tensor Tensor::rows_view(int64_t first, int64_t n) const {
   v.rows = n;
   v.bytes = size_t(n) * row_bytes;
   return v;
+}
+
+Result<double> Backend::time_per_call(const std::function<void()>& fn, int reps) {
+  fn();  // warm-up
+  sync();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < reps; ++i) fn();
+  sync();
+  JETCHAT_TRY(status());
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
 }
 
 }  // namespace jetchat

@@ -5,10 +5,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "jetchat/params.h"
 #include "jetchat/status.h"
 
 namespace jetchat {
@@ -89,11 +91,59 @@ class Backend {
   virtual void add(Tensor& x, const Tensor& y) = 0;
   // Waits for queued work (a no-op on the CPU).
   virtual void sync() {}
+
+  // --- optional fast paths and device services; the defaults compose the ops above or decline ---
+  // y += x · Wᵀ (+ bias): the residual add fused into a projection. `scratch` [n, W.rows] f32 is what the
+  // default implementation computes the product into.
+  virtual void matmul_add(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& scratch) {
+    matmul(scratch, x, w, bias);
+    add(y, scratch);
+  }
+  // Element type of the KV cache this backend's attention reads and writes.
+  virtual DType kv_dtype() const { return DType::kF32; }
+  // Free bytes of the memory this backend allocates from when it is not the system's RAM (a discrete GPU);
+  // kUnsupported where the system's MemAvailable is the answer (CPU, Jetson's shared memory).
+  virtual Result<int64_t> device_memory_free() const {
+    return Status(StatusCode::kUnsupported, "backend memory is system memory");
+  }
+  // The next token from logits [1, vocab], chosen on the backend so only the id crosses (the logits row is
+  // modified). `penalized`: distinct ids the repetition penalty applies to. kUnsupported: sample on the host.
+  virtual bool samples_on_device() const { return false; }
+  virtual Result<int32_t> sample(Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& penalized,
+                                 uint64_t seed) {
+    (void)logits, (void)p, (void)penalized, (void)seed;
+    return Status(StatusCode::kUnsupported, "no device sampler");
+  }
+  // Decode-step recording. begin_step returns false when a step recorded under `key` was replayed with these
+  // ids and this position (the caller then issues nothing); true when the caller must issue the step's ops and
+  // then call end_step (the backend may record them). The key names everything the ops capture besides the
+  // ids and the position: buffers, rope frequencies, which logits are computed.
+  virtual bool begin_step(uint64_t key, const int32_t* ids, int n, int pos0) {
+    (void)key, (void)ids, (void)n, (void)pos0;
+    return true;
+  }
+  virtual void end_step() {}
+  // The first device failure since creation: ops return nothing, so an error is kept until asked for.
+  virtual Status status() const { return Status::ok(); }
+
+  // --- measurement (jetchat-cli bench) ---
+  // Device-to-device copy bandwidth, bytes read + written per second; kUnsupported on the CPU.
+  virtual Result<double> copy_bandwidth() { return Status(StatusCode::kUnsupported, "no device copy"); }
+  virtual int64_t peak_bytes_in_use() const { return bytes_in_use(); }
+  // Seconds per call of `fn` (which issues backend ops), timed on the device after a warm-up.
+  virtual Result<double> time_per_call(const std::function<void()>& fn, int reps);
 };
 
 struct CpuBackendOptions {
   int threads = 0;  // 0: all cores
 };
 std::unique_ptr<Backend> make_cpu_backend(const CpuBackendOptions& opts);
+
+struct CudaBackendOptions {
+  int device = 0;
+  bool graphs = true;  // record decode steps into CUDA graphs and replay them
+};
+// Defined only in builds with the CUDA backend (JETCHAT_HAVE_CUDA); fails where no usable GPU exists.
+Result<std::unique_ptr<Backend>> make_cuda_backend(const CudaBackendOptions& opts);
 
 }  // namespace jetchat

@@ -13,6 +13,7 @@
 #include "jetchat/session.h"
 #include "memory_info.h"
 #include "model_impl.h"
+#include "random_weights.h"
 
 namespace jetchat::cli {
 namespace {
@@ -56,110 +57,259 @@ double host_read_bandwidth(int threads) {
   return best;
 }
 
+// A fixed pseudo-random prompt: benchmark numbers must not depend on a tokenizer or a text.
+std::vector<int32_t> bench_prompt(int n, int vocab, uint32_t seed) {
+  std::vector<int32_t> ids(static_cast<size_t>(n));
+  for (auto& id : ids) id = int32_t(3 + (seed = seed * 1664525u + 1013904223u) % uint32_t(vocab - 3));
+  return ids;
+}
+
+// Greedy decode of `n` tokens after `prompt` (positions from 0); returns seconds for the prefill, for the first
+// token (prefill + choosing it) and for the decode. Where the backend samples on the device only ids cross.
+struct Timings {
+  double prefill_s = 0, ttft_s = 0, decode_s = 0;
+};
+Result<Timings> run_greedy(Transformer& tr, KvCache& kv, const std::vector<int32_t>& prompt, int n) {
+  Backend& b = tr.backend();
+  const bool on_device = b.samples_on_device();
+  const SamplingParams greedy = SamplingParams::greedy();
+  std::vector<float> logits(size_t(tr.config().vocab_size));
+  auto pick = [&]() -> Result<int32_t> {
+    if (on_device) return tr.sample(greedy, {}, 0);
+    return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  };
+  auto step = [&](const int32_t* ids, int count, int pos) {
+    if (on_device)
+      tr.forward_on_device(kv, ids, count, pos);
+    else
+      tr.forward(kv, ids, count, pos, false, logits.data());
+  };
+  Timings t;
+  const auto t0 = Clock::now();
+  step(prompt.data(), int(prompt.size()), 0);
+  b.sync();
+  t.prefill_s = seconds_since(t0);
+  auto next = pick();
+  if (!next) return next.status();
+  t.ttft_s = seconds_since(t0);
+  const auto t1 = Clock::now();
+  int32_t id = *next;
+  for (int i = 0; i < n; ++i) {
+    step(&id, 1, int(prompt.size()) + i);
+    auto r = pick();
+    if (!r) return r.status();
+    id = *r;
+  }
+  b.sync();
+  t.decode_s = seconds_since(t1);
+  JETCHAT_TRY(b.status());
+  return t;
+}
+
 }  // namespace
 
 void add_bench(CLI::App& app) {
   auto* c = app.add_subcommand("bench", "measure prefill and decode speed");
   struct Opts {
-    std::string path, device = "cpu";
-    int threads = 0, prompt_tokens = 128, gen_tokens = 64, context = 0;
-    bool json = false;
+    std::string path, device = "cpu", random_w4;
+    int threads = 0, prompt_tokens = 128, gen_tokens = 64, context = 0, prefill_tokens = 512, long_context = 0;
+    bool json = false, kernels = false, no_graphs = false;
   };
   auto o = std::make_shared<Opts>();
-  c->add_option("MODEL", o->path, "model directory")->required();
+  c->add_option("MODEL", o->path, "model directory");
+  c->add_option("--random-w4", o->random_w4,
+                "instead of MODEL: random 4-bit AWQ weights of a named shape (internlm2-1.8b, internlm2-7b, ...)");
   c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   c->add_option("--threads", o->threads, "CPU threads (0: all cores)");
-  c->add_option("--prompt-tokens", o->prompt_tokens, "tokens in the prompt")->check(CLI::PositiveNumber);
+  c->add_option("--prompt-tokens", o->prompt_tokens, "tokens in the prompt before decoding")->check(CLI::PositiveNumber);
   c->add_option("--gen-tokens", o->gen_tokens, "tokens to decode")->check(CLI::PositiveNumber);
-  c->add_option("--ctx", o->context, "context length (0: prompt + generated)");
+  c->add_option("--prefill-tokens", o->prefill_tokens, "prompt length of the prefill measurement (0: skip)");
+  c->add_option("--long-context", o->long_context, "also decode after filling this many tokens (0: skip)");
+  c->add_option("--ctx", o->context, "context length (0: what the runs need)");
+  c->add_flag("--kernels", o->kernels, "time each distinct matrix-vector product (achieved GB/s)");
+  c->add_flag("--no-graphs", o->no_graphs, "with --random-w4 on cuda: run decode steps without CUDA graphs");
   c->add_flag("--json", o->json, "print one JSON object");
   c->callback([o] {
-    LoadParams p;
-    p.device = o->device == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu;
-    p.threads = o->threads;
-    p.context_length = o->context > 0 ? o->context : o->prompt_tokens + o->gen_tokens + 1;
+    if (o->path.empty() == o->random_w4.empty()) return void(fail(Status(StatusCode::kInvalidArgument,
+                                                                         "give either MODEL or --random-w4 SHAPE")));
+    const int need_ctx = std::max({o->prompt_tokens + o->gen_tokens, o->prefill_tokens,
+                                   o->long_context > 0 ? o->long_context + o->gen_tokens : 0}) + 1;
+    const int ctx = o->context > 0 ? o->context : need_ctx;
+    const DeviceKind device = o->device == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu;
     const auto t_load = Clock::now();
-    auto model = Model::load(o->path, p);
-    if (!model) return void(fail(model.status()));
+    // Either a model directory through the engine's loader, or random W4 weights of a named shape.
+    std::shared_ptr<Model> model;
+    std::unique_ptr<Backend> own_backend;
+    std::unique_ptr<Transformer> own_tr;
+    Transformer* trp = nullptr;
+    std::string name, dtype;
+    int64_t parameters = 0;
+    if (!o->path.empty()) {
+      LoadParams p;
+      p.device = device;
+      p.threads = o->threads;
+      p.context_length = ctx;
+      auto m = Model::load(o->path, p);
+      if (!m) return void(fail(m.status()));
+      model = *m;
+      trp = model->impl().transformer.get();
+      name = model->info().name, dtype = model->info().dtype, parameters = model->info().parameters;
+    } else {
+      auto spec = random_model_shape(o->random_w4);
+      if (!spec) return void(fail(spec.status()));
+#ifdef JETCHAT_HAVE_CUDA
+      auto backend = device == DeviceKind::kCuda ? make_cuda_backend(CudaBackendOptions{0, !o->no_graphs})
+                                                 : make_backend(device, o->threads);
+#else
+      auto backend = make_backend(device, o->threads);
+#endif
+      if (!backend) return void(fail(backend.status()));
+      own_backend = std::move(backend.value());
+      const ModelConfig cfg = random_w4_config(*spec);
+      const int fill_threads = int(std::max(1u, std::thread::hardware_concurrency()));
+      auto w = random_w4_weights(cfg, *own_backend, 7, fill_threads);
+      if (!w) return void(fail(w.status()));
+      auto tr = Transformer::create(cfg, std::move(w.value()), *own_backend);
+      if (!tr) return void(fail(tr.status()));
+      own_tr = std::move(tr.value());
+      trp = own_tr.get();
+      name = "random " + o->random_w4, dtype = "awq-w4g128 (random)";
+    }
     const double load_s = seconds_since(t_load);
-    ModelImpl& m = (*model)->impl();
-    Transformer& tr = *m.transformer;
-    const int vocab = m.config.vocab_size;
-    auto kv = tr.alloc_kv(p.context_length);
+    Transformer& tr = *trp;
+    Backend& b = tr.backend();
+    const ModelConfig& cfg = tr.config();
+    const int vocab = cfg.vocab_size;
+    auto kv = tr.alloc_kv(ctx);
     if (!kv) return void(fail(kv.status()));
 
-    // A fixed pseudo-random prompt: benchmark numbers must not depend on a tokenizer or a text.
-    std::vector<int32_t> prompt(size_t(o->prompt_tokens));
-    uint32_t x = 12345;
-    for (auto& id : prompt) id = int32_t(3 + (x = x * 1664525u + 1013904223u) % uint32_t(vocab - 3));
-    std::vector<float> logits(static_cast<size_t>(vocab));
-
-    const auto t0 = Clock::now();
-    tr.forward(*kv, prompt.data(), int(prompt.size()), 0, false, logits.data());
-    tr.backend().sync();
-    const double prefill_s = seconds_since(t0);
-    int32_t next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    const double ttft_s = seconds_since(t0);
-
-    const auto t1 = Clock::now();
-    for (int i = 0; i < o->gen_tokens; ++i) {
-      tr.forward(*kv, &next, 1, o->prompt_tokens + i, false, logits.data());
-      next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    // 1. Decode after a short prompt; time to first token.
+    auto a = run_greedy(tr, *kv, bench_prompt(o->prompt_tokens, vocab, 12345), o->gen_tokens);
+    if (!a) return void(fail(a.status()));
+    const double decode_tok_s = o->gen_tokens / a->decode_s;
+    // 2. Prefill speed on a longer prompt.
+    double prefill_tok_s = 0;
+    if (o->prefill_tokens > 0) {
+      auto p = run_greedy(tr, *kv, bench_prompt(o->prefill_tokens, vocab, 777), 1);
+      if (!p) return void(fail(p.status()));
+      prefill_tok_s = o->prefill_tokens / p->prefill_s;
     }
-    tr.backend().sync();
-    const double decode_s = seconds_since(t1);
-    const double decode_tok_s = o->gen_tokens / decode_s;
+    // 3. Decode with a long context already in the cache.
+    double long_tok_s = 0;
+    if (o->long_context > 0) {
+      auto l = run_greedy(tr, *kv, bench_prompt(o->long_context, vocab, 999), o->gen_tokens);
+      if (!l) return void(fail(l.status()));
+      long_tok_s = o->gen_tokens / l->decode_s;
+    }
 
-    // Every weight once, plus on average half the KV cache written so far, per decoded token.
-    const double avg_ctx = o->prompt_tokens + o->gen_tokens / 2.0;
-    const double bytes_per_token = double(tr.weight_bytes()) + Transformer::kv_bytes_per_token(m.config) * avg_ctx;
-    const int64_t peak_rss = process_peak_resident_bytes();  // before the copy test's buffers
-    // Decode only reads weights, so its ceiling is the read bandwidth; the memcpy figure (bytes read + written) is
-    // what the peers in PEERS.md report against, so both are given.
+    // Every weight once (the embedding table only one row), plus on average half the KV cache written so far.
+    const int64_t kv_per_token = Transformer::kv_bytes_per_token(cfg, b.kv_dtype());
+    auto bytes_per_token = [&](double prompt) {
+      return double(tr.weight_bytes_read_per_token()) + double(kv_per_token) * (prompt + o->gen_tokens / 2.0);
+    };
+    const double bpt = bytes_per_token(o->prompt_tokens), bpt_long = bytes_per_token(o->long_context);
+    const int64_t peak_rss = process_peak_resident_bytes();  // before the bandwidth test's buffers
+    // The roofline: for the CPU a streaming read (what decode does) and memcpy; for a GPU the device-to-device
+    // copy (bytes read + written, the convention of the peers' figures in PEERS.md).
     double bandwidth = 0, copy_bandwidth = 0;
     std::string bw_kind;
-    if (p.device == DeviceKind::kCpu) {
+    if (device == DeviceKind::kCpu) {
       bandwidth = host_read_bandwidth(o->threads);
       copy_bandwidth = host_copy_bandwidth(o->threads);
       bw_kind = "host streaming read, same threads";
+    } else {
+      auto bw = b.copy_bandwidth();
+      if (!bw) return void(fail(bw.status()));
+      bandwidth = copy_bandwidth = *bw;
+      bw_kind = "device-to-device copy, bytes read + written";
     }
-    const double roofline = bandwidth > 0 ? bytes_per_token * decode_tok_s / bandwidth : 0;
+    const double roofline = bandwidth > 0 ? bpt * decode_tok_s / bandwidth : 0;
+    const double roofline_long = bandwidth > 0 && long_tok_s > 0 ? bpt_long * long_tok_s / bandwidth : 0;
+
+    // 4. Each distinct matrix-vector product alone, over enough copies of the matrix to defeat the caches.
+    nlohmann::ordered_json kernels = nlohmann::json::array();
+    if (o->kernels) {
+      const LayerWeights& L = tr.weights().layers[0];
+      const std::pair<const char*, const Tensor*> mats[] = {
+          {"wqkv", &L.wqkv}, {"wo", &L.wo}, {"w_gate_up", &L.w_gate_up}, {"w_down", &L.w_down},
+          {"lm_head", &tr.weights().lm_head}};
+      for (const auto& [mname, w] : mats) {
+        std::vector<float> xs(size_t(w->cols));
+        uint32_t r = 42;
+        for (auto& v : xs) v = float((r = r * 1664525u + 1013904223u) >> 8) / float(1 << 24) * 2.0f - 1.0f;
+        auto x = b.upload(HostMatrix{DType::kF32, 1, w->cols, xs.data()}, DType::kF32);
+        auto y = b.alloc(DType::kF32, 1, w->rows);
+        if (!x || !y) return void(fail(!x ? x.status() : y.status()));
+        // Inputs: the weights of every layer in turn (same shape), so each call streams a matrix from DRAM.
+        std::vector<const Tensor*> copies;
+        for (const auto& layer : tr.weights().layers) {
+          const Tensor* t = w == &L.wqkv ? &layer.wqkv : w == &L.wo ? &layer.wo
+                          : w == &L.w_gate_up ? &layer.w_gate_up : w == &L.w_down ? &layer.w_down : w;
+          copies.push_back(t);
+        }
+        size_t at = 0;
+        auto sec = b.time_per_call([&] { b.matmul(*y, *x, *copies[at++ % copies.size()], nullptr); },
+                                   int(std::max<size_t>(copies.size(), 32)));
+        if (!sec) return void(fail(sec.status()));
+        const double bytes = double(w->bytes) + double(w->cols + w->rows) * 4;
+        kernels.push_back({{"matrix", mname}, {"rows", w->rows}, {"cols", w->cols}, {"dtype", dtype_name(w->dtype)},
+                           {"bytes", w->bytes}, {"us", *sec * 1e6}, {"gb_s", bytes / *sec / 1e9},
+                           {"fraction_of_copy_bandwidth", copy_bandwidth > 0 ? bytes / *sec / copy_bandwidth : 0}});
+        b.free(*x);
+        b.free(*y);
+      }
+    }
     tr.free_kv(*kv);
 
     nlohmann::ordered_json j = {
-        {"model", (*model)->info().name},
-        {"architecture", (*model)->info().architecture},
-        {"dtype", (*model)->info().dtype},
-        {"parameters", (*model)->info().parameters},
-        {"backend", (*model)->backend_name()},
+        {"model", name},
+        {"dtype", dtype},
+        {"parameters", parameters},
+        {"backend", b.name()},
         {"prompt_tokens", o->prompt_tokens},
         {"gen_tokens", o->gen_tokens},
         {"load_s", load_s},
-        {"prefill_tok_s", o->prompt_tokens / prefill_s},
-        {"ttft_ms", ttft_s * 1e3},
+        {"ttft_ms", a->ttft_s * 1e3},
+        {"prefill_tokens", o->prefill_tokens},
+        {"prefill_tok_s", prefill_tok_s},
         {"decode_tok_s", decode_tok_s},
         {"ms_per_token", 1e3 / decode_tok_s},
-        {"bytes_per_token", bytes_per_token},
+        {"bytes_per_token", bpt},
+        {"long_context", o->long_context},
+        {"long_decode_tok_s", long_tok_s},
+        {"long_bytes_per_token", bpt_long},
+        {"long_roofline_fraction", roofline_long},
         {"read_bandwidth_gb_s", bandwidth / 1e9},
         {"bandwidth_measure", bw_kind},
         {"roofline_fraction", roofline},
         {"copy_bandwidth_gb_s", copy_bandwidth / 1e9},
-        {"fraction_of_copy_bandwidth", copy_bandwidth > 0 ? bytes_per_token * decode_tok_s / copy_bandwidth : 0},
+        {"fraction_of_copy_bandwidth", copy_bandwidth > 0 ? bpt * decode_tok_s / copy_bandwidth : 0},
         {"weight_bytes", tr.weight_bytes()},
+        {"weight_bytes_read_per_token", tr.weight_bytes_read_per_token()},
+        {"peak_backend_bytes", b.peak_bytes_in_use()},
         {"peak_rss_bytes", peak_rss},
+        {"kernels", kernels},
         {"threads", o->threads > 0 ? o->threads : int(std::thread::hardware_concurrency())}};
     if (o->json) {
       std::cout << j.dump(2) << "\n";
       return;
     }
-    std::printf("%s on %s\n", (*model)->info().name.c_str(), (*model)->backend_name().c_str());
-    std::printf("  prefill %d tokens: %.1f tok/s (first token after %.1f ms)\n", o->prompt_tokens,
-                o->prompt_tokens / prefill_s, ttft_s * 1e3);
-    std::printf("  decode %d tokens: %.2f tok/s (%.2f ms/token)\n", o->gen_tokens, decode_tok_s, 1e3 / decode_tok_s);
+    std::printf("%s on %s\n", name.c_str(), b.name().c_str());
+    std::printf("  first token after a %d-token prompt: %.1f ms\n", o->prompt_tokens, a->ttft_s * 1e3);
+    if (o->prefill_tokens > 0) std::printf("  prefill %d tokens: %.1f tok/s\n", o->prefill_tokens, prefill_tok_s);
+    std::printf("  decode %d tokens: %.2f tok/s (%.3f ms/token)\n", o->gen_tokens, decode_tok_s, 1e3 / decode_tok_s);
+    if (long_tok_s > 0)
+      std::printf("  decode at %d context: %.2f tok/s (roofline fraction %.2f)\n", o->long_context, long_tok_s,
+                  roofline_long);
     if (bandwidth > 0)
-      std::printf("  %.1f MB read per token; read bandwidth %.1f GB/s; roofline fraction %.2f (memcpy %.1f GB/s)\n",
-                  bytes_per_token / 1e6, bandwidth / 1e9, roofline, copy_bandwidth / 1e9);
-    std::printf("  peak resident memory %.1f MiB\n", double(peak_rss) / (1 << 20));
+      std::printf("  %.1f MB read per token; %s %.1f GB/s; roofline fraction %.3f (memcpy %.1f GB/s)\n", bpt / 1e6,
+                  bw_kind.c_str(), bandwidth / 1e9, roofline, copy_bandwidth / 1e9);
+    for (const auto& k : kernels)
+      std::printf("  %-10s %6lld x %-6lld %-4s %8.1f us %7.1f GB/s\n", k["matrix"].get<std::string>().c_str(),
+                  (long long)k["rows"].get<int64_t>(), (long long)k["cols"].get<int64_t>(),
+                  k["dtype"].get<std::string>().c_str(), k["us"].get<double>(), k["gb_s"].get<double>());
+    std::printf("  peak backend memory %.1f MiB, peak resident memory %.1f MiB\n",
+                double(b.peak_bytes_in_use()) / (1 << 20), double(peak_rss) / (1 << 20));
   });
 }
 

@@ -106,7 +106,11 @@ Result<ModelInfo> ModelInfo::probe(const std::string& model_dir) {
 
 Result<std::unique_ptr<Backend>> make_backend(DeviceKind device, int threads) {
   if (device == DeviceKind::kCpu) return make_cpu_backend(CpuBackendOptions{threads});
+#ifdef JETCHAT_HAVE_CUDA
+  return make_cuda_backend(CudaBackendOptions{});
+#else
   return Status(StatusCode::kUnsupported, "this build of JetChat has no CUDA backend");
+#endif
 }
 
 Model::Model(std::unique_ptr<ModelImpl> impl) : impl_(std::move(impl)) {}
@@ -134,17 +138,26 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
   impl->context_length = params.context_length > 0 ? params.context_length : std::min(probed->config.max_position, 4096);
   if (params.threads < 0) return Status(StatusCode::kInvalidArgument, "threads must be >= 0");
 
-  // Refuse before allocating anything: weights + one session's KV cache at the requested context + scratch.
+  // Refuse before allocating anything: weights + one session's KV cache at the requested context + scratch,
+  // against the memory the backend allocates from (a discrete GPU's free memory, else MemAvailable: on Jetson
+  // the GPU shares the system's DRAM).
+  auto backend = make_backend(params.device, params.threads);
+  if (!backend) return backend.status();
+  impl->backend = std::move(backend.value());
+  impl->info.kv_bytes_per_token = Transformer::kv_bytes_per_token(impl->config, impl->backend->kv_dtype());
   const ModelInfo& info = impl->info;
   if (params.check_memory) {
     const SystemMemory mem = read_system_memory();
+    auto device_free = impl->backend->device_memory_free();
+    const int64_t available = device_free ? *device_free : mem.available;
+    const std::string where = device_free ? " of GPU memory is free" : " of " + mib(mem.total) + " is available";
     const int64_t need = info.bytes_needed(impl->context_length);
-    if (mem.available > 0 && need > mem.available)
+    if (available > 0 && need > available)
       return Status(StatusCode::kOutOfMemory,
                     info.name + " needs " + mib(need) + " (weights and scratch " + mib(info.weight_bytes) +
                         " + KV cache " + mib(info.kv_bytes_per_token * impl->context_length) + " for " +
-                        std::to_string(impl->context_length) + " tokens) but only " + mib(mem.available) +
-                        " of " + mib(mem.total) + " is available; choose a smaller model or context");
+                        std::to_string(impl->context_length) + " tokens) but only " + mib(available) + where +
+                        "; choose a smaller model or context");
   }
 
   auto tok = Tokenizer::load(model_dir);
@@ -163,9 +176,6 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
     impl->chat_template = ChatTemplate::detect(chat_template_text(model_dir), impl->arch->family);
   }
 
-  auto backend = make_backend(params.device, params.threads);
-  if (!backend) return backend.status();
-  impl->backend = std::move(backend.value());
   auto ck = Checkpoint::open(model_dir);
   if (!ck) return ck.status();
   LoadProgress progress;

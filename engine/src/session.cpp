@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <random>
+#include <unordered_set>
 
 #include "model_impl.h"
 #include "sampler.h"
@@ -124,19 +126,43 @@ Result<Generation> SessionImpl::generate(const std::vector<int32_t>& prompt, con
   g.stats.cached_tokens = int(common);
   g.stats.prompt_tokens = int(prompt.size() - common);
   logits_.resize(size_t(vocab));
+  // Where the backend samples on the device the logits stay there and only the chosen id crosses.
+  Transformer& tr = *m_.transformer;
+  const bool on_device = m_.backend->samples_on_device();
+  auto run = [&](const int32_t* ids, int n, int pos) {
+    if (on_device)
+      tr.forward_on_device(kv_, ids, n, pos);
+    else
+      tr.forward(kv_, ids, n, pos, false, logits_.data());
+  };
   for (size_t at = common; at < prompt.size(); at += Transformer::kChunk) {
     if (cancel_.load()) {
       g.stats.stop_reason = "cancelled";
       return g;
     }
     const int n = int(std::min<size_t>(Transformer::kChunk, prompt.size() - at));
-    m_.transformer->forward(kv_, prompt.data() + at, n, int(at), false, logits_.data());
+    run(prompt.data() + at, n, int(at));
     cached_.insert(cached_.end(), prompt.begin() + at, prompt.begin() + at + n);
   }
+  JETCHAT_TRY(m_.backend->status());
   const double prefill_ms = ms_since(t0);
   g.stats.prefill_tok_s = g.stats.prompt_tokens / std::max(prefill_ms / 1e3, 1e-9);
 
   Sampler sampler(params.sampling);
+  // The device sampler draws from a seed per step, taken from one generator seeded like the host sampler's.
+  const SamplingParams& sp = params.sampling;
+  std::mt19937_64 step_seeds(sp.seed ? sp.seed : uint64_t(Clock::now().time_since_epoch().count()));
+  auto next_token = [&](const std::vector<int32_t>& recent) -> Result<int32_t> {
+    if (!on_device) return sampler.sample(logits_.data(), vocab, recent);
+    std::vector<int32_t> penalized;
+    if (sp.repetition_penalty != 1.0f && sp.repeat_window > 0) {
+      const size_t from = recent.size() > size_t(sp.repeat_window) ? recent.size() - sp.repeat_window : 0;
+      std::unordered_set<int32_t> seen;
+      for (size_t i = from; i < recent.size(); ++i)
+        if (seen.insert(recent[i]).second) penalized.push_back(recent[i]);
+    }
+    return tr.sample(sp, penalized, step_seeds());
+  };
   StreamDecoder decoder(*m_.tokenizer);
   StopFilter filter(stop_strings, on_piece);
   std::vector<int32_t> recent(prompt.end() - std::min<size_t>(prompt.size(), 256), prompt.end());
@@ -150,7 +176,9 @@ Result<Generation> SessionImpl::generate(const std::vector<int32_t>& prompt, con
       g.stats.stop_reason = "max_tokens";
       break;
     }
-    const int32_t id = sampler.sample(logits_.data(), vocab, recent);
+    auto next = next_token(recent);
+    if (!next) return next.status();
+    const int32_t id = *next;
     if (g.generated_ids.empty()) {
       t_first = Clock::now();
       g.stats.ttft_ms = ms_since(t0);
@@ -173,7 +201,7 @@ Result<Generation> SessionImpl::generate(const std::vector<int32_t>& prompt, con
       g.stats.stop_reason = "context_full";
       break;
     }
-    m_.transformer->forward(kv_, &id, 1, int(cached_.size()), false, logits_.data());
+    run(&id, 1, int(cached_.size()));
     cached_.push_back(id);
   }
   if (!filter.hit() && g.stats.stop_reason != "callback") {

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 
+#include "half.h"
 #include "rope.h"
 
 namespace jetchat {
 
-int64_t Transformer::kv_bytes_per_token(const ModelConfig& c) {
-  return int64_t(c.num_layers) * 2 * c.kv_dim() * int64_t(sizeof(float));
+int64_t Transformer::kv_bytes_per_token(const ModelConfig& c, DType kv_dtype) {
+  return int64_t(c.num_layers) * 2 * c.kv_dim() * int64_t(dtype_size(kv_dtype));
 }
 
 int64_t Transformer::scratch_bytes(const ModelConfig& c) {
@@ -46,8 +47,8 @@ Result<KvCache> Transformer::alloc_kv(int capacity) {
   KvCache kv;
   kv.capacity = capacity;
   for (int l = 0; l < c_.num_layers; ++l) {
-    auto k = b_.alloc(DType::kF32, capacity, c_.kv_dim());
-    auto v = k ? b_.alloc(DType::kF32, capacity, c_.kv_dim()) : k;
+    auto k = b_.alloc(b_.kv_dtype(), capacity, c_.kv_dim());
+    auto v = k ? b_.alloc(b_.kv_dtype(), capacity, c_.kv_dim()) : k;
     if (!k || !v) {
       if (k) b_.free(*k);
       free_kv(kv);
@@ -71,16 +72,45 @@ void Transformer::forward(KvCache& kv, const int32_t* ids, int n, int pos0, bool
     const int m = std::min(kChunk, n - done);
     const bool last = done + m == n;
     if (all_logits)
-      forward_chunk(kv, ids + done, m, pos0 + done, true, logits + int64_t(done) * c_.vocab_size);
+      forward_chunk(kv, ids + done, m, pos0 + done, Logits::kAllToHost, logits + int64_t(done) * c_.vocab_size);
     else
-      forward_chunk(kv, ids + done, m, pos0 + done, false, last ? logits : nullptr);
+      forward_chunk(kv, ids + done, m, pos0 + done, last && logits ? Logits::kLastToHost : Logits::kNone, logits);
   }
 }
 
-void Transformer::forward_chunk(KvCache& kv, const int32_t* ids, int n, int pos0, bool all_logits,
-                                float* logits) {
-  const AttentionShape shape{c_.num_heads, c_.num_kv_heads, c_.head_dim};
+void Transformer::forward_on_device(KvCache& kv, const int32_t* ids, int n, int pos0) {
+  for (int done = 0; done < n; done += kChunk) {
+    const int m = std::min(kChunk, n - done);
+    forward_chunk(kv, ids + done, m, pos0 + done, done + m == n ? Logits::kLastOnDevice : Logits::kNone, nullptr);
+  }
+}
+
+Result<int32_t> Transformer::sample(const SamplingParams& p, const std::vector<int32_t>& penalized, uint64_t seed) {
+  Tensor row = logits_.rows_view(0, 1);
+  return b_.sample(row, p, penalized, seed);
+}
+
+void Transformer::forward_chunk(KvCache& kv, const int32_t* ids, int n, int pos0, Logits want, float* logits) {
   const std::vector<float> inv_freq = rope_inv_freq(c_, pos0 + n);
+  // Everything a recorded step captures besides ids and position: this model's buffers, the cache, the rope
+  // frequencies (dynamic NTK changes them with the length) and which logits are computed.
+  uint64_t key = 1469598103934665603ull;
+  auto mix = [&key](uint64_t v) { key = (key ^ v) * 1099511628211ull; };
+  mix(reinterpret_cast<uintptr_t>(this));
+  mix(reinterpret_cast<uintptr_t>(kv.k.empty() ? nullptr : kv.k[0].data));
+  mix(uint64_t(want));
+  for (float f : inv_freq) mix(f32_to_bits(f));
+  if (b_.begin_step(key, ids, n, pos0)) {
+    layers_and_head(kv, ids, n, pos0, inv_freq, want);
+    b_.end_step();
+  }
+  if (want == Logits::kLastToHost || want == Logits::kAllToHost)
+    b_.read(logits_.rows_view(0, want == Logits::kAllToHost ? n : 1), logits);
+}
+
+void Transformer::layers_and_head(KvCache& kv, const int32_t* ids, int n, int pos0,
+                                  const std::vector<float>& inv_freq, Logits want) {
+  const AttentionShape shape{c_.num_heads, c_.num_kv_heads, c_.head_dim};
   Tensor x = x_.rows_view(0, n);          // (n, hidden) residual stream
   Tensor xn = xn_.rows_view(0, n);        // (n, hidden) normed input of a block, then its output
   Tensor qkv = qkv_.rows_view(0, n);      // (n, q_dim + 2 kv_dim)
@@ -95,24 +125,21 @@ void Transformer::forward_chunk(KvCache& kv, const int32_t* ids, int n, int pos0
     b_.matmul(qkv, xn, w.wqkv, w.bqkv.empty() ? nullptr : &w.bqkv);
     b_.rope(qkv, shape, pos0, inv_freq);
     b_.attention(attn, qkv, kv.k[l], kv.v[l], shape, pos0);
-    b_.matmul(xn, attn, w.wo, w.bo.empty() ? nullptr : &w.bo);
-    b_.add(x, xn);
+    b_.matmul_add(x, attn, w.wo, w.bo.empty() ? nullptr : &w.bo, xn);
 
     b_.rmsnorm(xn, x, w.ffn_norm, float(c_.rms_norm_eps));
     b_.matmul(gate_up, xn, w.w_gate_up, nullptr);
     b_.silu_mul(ffn, gate_up);
-    b_.matmul(xn, ffn, w.w_down, nullptr);
-    b_.add(x, xn);
+    b_.matmul_add(x, ffn, w.w_down, nullptr, xn);
   }
-  if (!logits) return;
+  if (want == Logits::kNone) return;
   // Only the rows whose logits are wanted go through the (large) output head.
-  const int first = all_logits ? 0 : n - 1;
+  const int first = want == Logits::kAllToHost ? 0 : n - 1;
   Tensor xs = x.rows_view(first, n - first);
   Tensor xsn = xn.rows_view(0, n - first);
   Tensor out = logits_.rows_view(0, n - first);
   b_.rmsnorm(xsn, xs, w_.final_norm, float(c_.rms_norm_eps));
   b_.matmul(out, xsn, w_.lm_head, nullptr);
-  b_.read(out, logits);
 }
 
 }  // namespace jetchat

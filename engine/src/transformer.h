@@ -25,7 +25,7 @@ class Transformer {
   static Result<std::unique_ptr<Transformer>> create(const ModelConfig& c, ModelWeights weights, Backend& backend);
   ~Transformer();
 
-  static int64_t kv_bytes_per_token(const ModelConfig& c);
+  static int64_t kv_bytes_per_token(const ModelConfig& c, DType kv_dtype = DType::kF32);
   static int64_t scratch_bytes(const ModelConfig& c);
 
   Result<KvCache> alloc_kv(int capacity);
@@ -34,15 +34,28 @@ class Transformer {
   // Runs tokens ids[0..n) at positions pos0.. (their K/V go into `kv`). Writes the logits of the last token
   // ([vocab]) or, with all_logits, of every token ([n, vocab]) to `logits`.
   void forward(KvCache& kv, const int32_t* ids, int n, int pos0, bool all_logits, float* logits);
+  // Like forward, but the last token's logits stay on the backend for sample() (backends that sample on the
+  // device: only the chosen id crosses to the host).
+  void forward_on_device(KvCache& kv, const int32_t* ids, int n, int pos0);
+  Result<int32_t> sample(const SamplingParams& p, const std::vector<int32_t>& penalized, uint64_t seed);
 
   const ModelConfig& config() const { return c_; }
   Backend& backend() { return b_; }
   int64_t weight_bytes() const { return weight_bytes_; }
+  // Weight bytes one decoded token must read: everything but the embedding table (one row of it), unless
+  // the table is also the output head.
+  int64_t weight_bytes_read_per_token() const {
+    return w_.tied ? weight_bytes_ : weight_bytes_ - int64_t(w_.embed.bytes) + int64_t(w_.embed.bytes / w_.embed.rows);
+  }
+  const ModelWeights& weights() const { return w_; }
   int64_t scratch_bytes() const { return scratch_bytes_; }
 
  private:
   Transformer(const ModelConfig& c, ModelWeights w, Backend& b) : c_(c), w_(std::move(w)), b_(b) {}
-  void forward_chunk(KvCache& kv, const int32_t* ids, int n, int pos0, bool all_logits, float* logits);
+  enum class Logits { kNone, kLastToHost, kAllToHost, kLastOnDevice };
+  void forward_chunk(KvCache& kv, const int32_t* ids, int n, int pos0, Logits want, float* logits);
+  void layers_and_head(KvCache& kv, const int32_t* ids, int n, int pos0, const std::vector<float>& inv_freq,
+                       Logits want);
 
   ModelConfig c_;
   ModelWeights w_;

@@ -1,0 +1,245 @@
+// Causal attention over the fp16 KV cache, split along the sequence (flash-decoding).
+//
+// Block (query token, KV head, split): all query heads of the GQA group are served by one block, so each K/V
+// byte is read once per group. Keys are taken in tiles of 64: scores for the tile (D/8 threads per key, 16-byte
+// loads, shuffle reduction), an online-softmax update per head, then P·V with each thread owning 8 dimensions
+// of every head for a subset of the keys. Each split leaves (max, sum, unnormalised output) per head; a second
+// kernel combines the splits. The score matrix never exists beyond one 64-key tile, so long prompts are fine.
+// Plain sm_53+ instructions: also Xavier's (sm_72) path.
+#include <algorithm>
+
+#include "cuda/ops.h"
+
+namespace jetchat::cuda {
+namespace {
+
+constexpr int kThreads = 128;
+constexpr int kMaxGroup = 8;        // query heads per KV head (GQA group) handled by one block
+constexpr int kTile = 64;           // keys per online-softmax step
+// Decode splits the sequence into runs of this many keys: at 4K context that is 64 splits x KV heads blocks,
+// enough to cover an H100's 132 multiprocessors with 8 KV heads; short contexts use few blocks of small work.
+constexpr int kDecodeSplit = 64;
+constexpr int kPrefillMaxSplits = 8;  // per (token, KV head): n tokens already give n x KV heads blocks
+
+struct Params {
+  AttentionArgs a;
+  float* scratch;  // [n * H][splits][2 + D]: max, sum, output
+  int split_len, splits;
+  float scale;
+};
+
+__device__ __forceinline__ int position0(const AttentionArgs& a) { return a.pos_dev ? *a.pos_dev : a.pos0; }
+
+__global__ void kv_append_kernel(AttentionArgs a) {
+  const int t = blockIdx.x;
+  const int kv_dim = a.kv_heads * a.head_dim;
+  const int64_t dst = int64_t(position0(a) + t) * kv_dim;
+  const float* src = a.qkv + int64_t(t) * a.qkv_stride + int64_t(a.heads) * a.head_dim;
+  for (int j = threadIdx.x; j < kv_dim; j += blockDim.x) {
+    a.k_cache[dst + j] = __float2half_rn(src[j]);
+    a.v_cache[dst + j] = __float2half_rn(src[kv_dim + j]);
+  }
+}
+
+template <int D>
+__global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
+  constexpr int kChunks = D / 8;                 // 16-byte chunks of a head
+  constexpr int kKeyPar = kThreads / kChunks;    // keys handled side by side
+  __shared__ float q_s[kMaxGroup][D];
+  __shared__ float s_s[kMaxGroup][kTile];
+  __shared__ float m_s[kMaxGroup], l_s[kMaxGroup], corr_s[kMaxGroup];
+  __shared__ float red[kKeyPar][kMaxGroup * 8 + 1];
+
+  const AttentionArgs& a = p.a;
+  const int group = a.heads / a.kv_heads;
+  const int qi = blockIdx.x / a.kv_heads, kvh = blockIdx.x % a.kv_heads;
+  const int len = position0(a) + qi + 1;  // keys 0..position of this query
+  const int start = blockIdx.y * p.split_len;
+  if (start >= len) return;
+  const int end = min(len, start + p.split_len);
+  const int kv_dim = a.kv_heads * D;
+
+  for (int i = threadIdx.x; i < group * D; i += kThreads) {
+    const int h = i / D, d = i % D;
+    q_s[h][d] = a.qkv[int64_t(qi) * a.qkv_stride + int64_t(kvh * group + h) * D + d] * p.scale;
+  }
+  if (threadIdx.x < kMaxGroup) m_s[threadIdx.x] = -INFINITY, l_s[threadIdx.x] = 0.0f;
+  __syncthreads();
+
+  const int c = threadIdx.x % kChunks, kp = threadIdx.x / kChunks;
+  float acc[kMaxGroup][8];
+#pragma unroll
+  for (int h = 0; h < kMaxGroup; ++h)
+#pragma unroll
+    for (int i = 0; i < 8; ++i) acc[h][i] = 0.0f;
+
+  for (int t0 = start; t0 < end; t0 += kTile) {
+    const int tile_n = min(kTile, end - t0);
+    // Scores of the tile.
+    // Whole rounds of kKeyPar keys, so that every lane of a warp reaches the shuffles.
+    const int rounds_end = (tile_n + kKeyPar - 1) / kKeyPar * kKeyPar;
+    for (int j = kp; j < rounds_end; j += kKeyPar) {
+      const bool valid = j < tile_n;
+      const uint4 kv = valid ? *reinterpret_cast<const uint4*>(a.k_cache + int64_t(t0 + j) * kv_dim + kvh * D + c * 8)
+                             : make_uint4(0, 0, 0, 0);
+      const __half2* k2 = reinterpret_cast<const __half2*>(&kv);
+      float kf[8];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const float2 f = __half22float2(k2[i]);
+        kf[2 * i] = f.x, kf[2 * i + 1] = f.y;
+      }
+#pragma unroll
+      for (int h = 0; h < kMaxGroup; ++h) {
+        if (h >= group) break;
+        float s = 0.0f;
+#pragma unroll
+        for (int i = 0; i < 8; ++i) s += q_s[h][c * 8 + i] * kf[i];
+#pragma unroll
+        for (int o = kChunks / 2; o > 0; o /= 2) s += __shfl_xor_sync(0xffffffffu, s, o, kChunks);
+        if (c == 0 && valid) s_s[h][j] = s;
+      }
+    }
+    __syncthreads();
+    // Online softmax: warp w updates heads w, w + 4, ...
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    for (int h = warp; h < group; h += kThreads / 32) {
+      float mx = -INFINITY;
+      for (int j = lane; j < tile_n; j += 32) mx = fmaxf(mx, s_s[h][j]);
+#pragma unroll
+      for (int o = 16; o > 0; o /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+      const float m_new = fmaxf(m_s[h], mx);
+      float sum = 0.0f;
+      for (int j = lane; j < tile_n; j += 32) {
+        const float e = __expf(s_s[h][j] - m_new);
+        s_s[h][j] = e;
+        sum += e;
+      }
+#pragma unroll
+      for (int o = 16; o > 0; o /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+      if (lane == 0) {
+        const float corr = __expf(m_s[h] - m_new);  // 0 on the first tile (m = -inf)
+        corr_s[h] = corr;
+        l_s[h] = l_s[h] * corr + sum;
+        m_s[h] = m_new;
+      }
+    }
+    __syncthreads();
+    // Weighted values.
+#pragma unroll
+    for (int h = 0; h < kMaxGroup; ++h) {
+      if (h >= group) break;
+      const float corr = corr_s[h];
+#pragma unroll
+      for (int i = 0; i < 8; ++i) acc[h][i] *= corr;
+    }
+    for (int j = kp; j < tile_n; j += kKeyPar) {
+      const uint4 vv = *reinterpret_cast<const uint4*>(a.v_cache + int64_t(t0 + j) * kv_dim + kvh * D + c * 8);
+      const __half2* v2 = reinterpret_cast<const __half2*>(&vv);
+      float vf[8];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const float2 f = __half22float2(v2[i]);
+        vf[2 * i] = f.x, vf[2 * i + 1] = f.y;
+      }
+#pragma unroll
+      for (int h = 0; h < kMaxGroup; ++h) {
+        if (h >= group) break;
+        const float w = s_s[h][j];
+#pragma unroll
+        for (int i = 0; i < 8; ++i) acc[h][i] += w * vf[i];
+      }
+    }
+    __syncthreads();  // s_s is rewritten by the next tile
+  }
+
+  // Sum the kKeyPar key subsets of each (head, chunk), one chunk column at a time through shared memory.
+  for (int cc = 0; cc < kChunks; ++cc) {
+    if (c == cc) {
+#pragma unroll
+      for (int h = 0; h < kMaxGroup; ++h)
+#pragma unroll
+        for (int i = 0; i < 8; ++i) red[kp][h * 8 + i] = acc[h][i];
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < group * 8; i += kThreads) {
+      float s = 0.0f;
+      for (int k = 0; k < kKeyPar; ++k) s += red[k][i];
+      const int h = i / 8, d = cc * 8 + i % 8;
+      float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
+      dst[2 + d] = s;
+    }
+    __syncthreads();
+  }
+  for (int h = threadIdx.x; h < group; h += kThreads) {
+    float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
+    dst[0] = m_s[h];
+    dst[1] = l_s[h];
+  }
+}
+
+__global__ void attention_combine_kernel(Params p) {
+  const AttentionArgs& a = p.a;
+  const int D = a.head_dim;
+  const int qi = blockIdx.x / a.heads, h = blockIdx.x % a.heads;
+  const int len = position0(a) + qi + 1;
+  const int used = (len + p.split_len - 1) / p.split_len;
+  const float* base = p.scratch + int64_t(qi * a.heads + h) * p.splits * (2 + D);
+  float mx = -INFINITY;
+  for (int s = 0; s < used; ++s) mx = fmaxf(mx, base[int64_t(s) * (2 + D)]);
+  float total = 0.0f;
+  for (int s = 0; s < used; ++s) total += __expf(base[int64_t(s) * (2 + D)] - mx) * base[int64_t(s) * (2 + D) + 1];
+  const float inv = 1.0f / total;
+  for (int d = threadIdx.x; d < D; d += blockDim.x) {
+    float o = 0.0f;
+    for (int s = 0; s < used; ++s) {
+      const float* part = base + int64_t(s) * (2 + D);
+      o += __expf(part[0] - mx) * part[2 + d];
+    }
+    a.out[int64_t(qi) * a.out_stride + int64_t(h) * D + d] = o * inv;
+  }
+}
+
+void plan(const AttentionArgs& a, int keys, int* split_len, int* splits) {
+  if (a.n == 1) {
+    *split_len = kDecodeSplit;
+    *splits = (a.capacity + kDecodeSplit - 1) / kDecodeSplit;
+    return;
+  }
+  const int per = (keys + kPrefillMaxSplits - 1) / kPrefillMaxSplits;
+  *split_len = std::max(kTile, (per + kTile - 1) / kTile * kTile);
+  *splits = (keys + *split_len - 1) / *split_len;
+}
+
+}  // namespace
+
+bool attention_supported(int heads, int kv_heads, int head_dim) {
+  if (kv_heads <= 0 || heads % kv_heads || heads / kv_heads > kMaxGroup) return false;
+  return head_dim == 16 || head_dim == 32 || head_dim == 64 || head_dim == 128 || head_dim == 256;
+}
+
+int64_t attention_scratch_floats(const AttentionArgs& a, int keys) {
+  int split_len, splits;
+  plan(a, keys, &split_len, &splits);
+  return int64_t(a.n) * a.heads * splits * (2 + a.head_dim);
+}
+
+cudaError_t attention(const AttentionArgs& a, float* scratch, cudaStream_t stream) {
+  if (!attention_supported(a.heads, a.kv_heads, a.head_dim)) return cudaErrorInvalidValue;
+  kv_append_kernel<<<unsigned(a.n), 256, 0, stream>>>(a);
+  Params p{a, scratch, 0, 0, 1.0f / sqrtf(float(a.head_dim))};
+  // For n > 1 the host knows the positions (prefill is never recorded into a graph).
+  plan(a, a.pos0 + a.n, &p.split_len, &p.splits);
+  const dim3 grid(unsigned(a.n * a.kv_heads), unsigned(p.splits));
+  switch (a.head_dim) {
+    case 16: attention_split_kernel<16><<<grid, kThreads, 0, stream>>>(p); break;
+    case 32: attention_split_kernel<32><<<grid, kThreads, 0, stream>>>(p); break;
+    case 64: attention_split_kernel<64><<<grid, kThreads, 0, stream>>>(p); break;
+    case 128: attention_split_kernel<128><<<grid, kThreads, 0, stream>>>(p); break;
+    default: attention_split_kernel<256><<<grid, kThreads, 0, stream>>>(p); break;
+  }
+  attention_combine_kernel<<<unsigned(a.n * a.heads), 128, 0, stream>>>(p);
+  return cudaGetLastError();
+}
+
+}  // namespace jetchat::cuda

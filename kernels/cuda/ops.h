@@ -1,0 +1,111 @@
+// Launchers of the CUDA kernels, one family per .cu file. Each enqueues on `stream` and returns the launch's
+// error (cudaGetLastError); none synchronises. Activations are f32, row-major [n, cols]; weights as uploaded.
+// Per-step values (token ids, position) come either as host arguments or, while a decode step is recorded into
+// a CUDA graph, from device memory (`pos_dev` non-null), so that one recorded graph serves every step.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace jetchat::cuda {
+
+enum class WType : uint8_t { kF32, kF16, kBF16 };
+
+// AWQ GEMM-layout 4-bit weight [N outputs, K inputs] as the kernels read it: qweight [K, N/8] and qzeros
+// [K/G, N/8] in AWQ's nibble order [0,2,4,6,1,3,5,7] (kept: shifting a word by 4i yields columns 2i and 2i+1 in
+// the low nibble of each 16-bit half, which is what the dequantisation consumes), scales [K/G, N] fp16.
+struct W4Weight {
+  const uint32_t* qweight = nullptr;
+  const uint32_t* qzeros = nullptr;
+  const __half* scales = nullptr;
+  int n = 0, k = 0, group = 0;
+};
+
+// Where a matrix product writes: y = (accumulate ? y : 0) + x·Wᵀ + bias.
+struct Epilogue {
+  float* y = nullptr;
+  const float* bias = nullptr;  // [N] f32 or null
+  bool accumulate = false;
+};
+
+// Split-K scratch: partial sums and one arrival counter per output tile (zero between launches).
+struct SplitKScratch {
+  float* partial = nullptr;
+  int64_t partial_floats = 0;
+  unsigned* counters = nullptr;
+  int counter_count = 0;
+};
+
+// --- gemv_w4.cu ---
+// One token: y[N] = x[K] · Wᵀ. Chooses the K split from the multiprocessor count; returns cudaErrorInvalidValue
+// when the scratch is too small (w4_gemv_scratch_floats says how much it needs).
+int64_t w4_gemv_scratch_floats(const W4Weight& w, int sm_count);
+cudaError_t w4_gemv(const W4Weight& w, const float* x, const Epilogue& e, const SplitKScratch& s, int sm_count,
+                    cudaStream_t stream);
+// Rows [row0, row0 + rows) of W as fp16 [rows, K] (nn.Linear layout), for the tensor-core (cuBLAS) prefill path.
+cudaError_t w4_dequantize(const W4Weight& w, int row0, int rows, __half* out, cudaStream_t stream);
+
+// --- gemv_dense.cu ---
+// y[N] = x[K] · Wᵀ for a 16- or 32-bit row-major W [N, K], one warp per row.
+cudaError_t dense_gemv(WType t, const void* w, int n, int k, const float* x, const Epilogue& e,
+                       cudaStream_t stream);
+
+// --- elementwise.cu ---
+cudaError_t embed(WType t, const void* table, int cols, const int32_t* ids_dev, int n, float* out,
+                  cudaStream_t stream);
+cudaError_t silu_mul(const float* gate_up, int n, int f, float* out, cudaStream_t stream);
+cudaError_t add(float* x, const float* y, int64_t count, cudaStream_t stream);
+cudaError_t add_bias(float* y, const float* bias, int n, int cols, cudaStream_t stream);
+cudaError_t f32_to(WType t, const float* x, int64_t count, void* out, cudaStream_t stream);
+cudaError_t convert_to_f32(WType t, const void* x, int64_t count, float* out, cudaStream_t stream);
+
+// --- norm.cu ---
+cudaError_t rmsnorm(const float* x, const float* w, int n, int d, float eps, float* out, cudaStream_t stream);
+
+// --- rope.cu ---
+// Rotates the first `heads` heads (query and key heads) of each row in place; token i at position pos0 + i.
+cudaError_t rope(float* qkv, int n, int64_t row_stride, int heads, int head_dim, const float* inv_freq_dev,
+                 int half_rot, int pos0, const int* pos_dev, cudaStream_t stream);
+
+// --- attention.cu ---
+struct AttentionArgs {
+  const float* qkv = nullptr;  // [n, (H + 2 Hkv) D] f32, rotated
+  int64_t qkv_stride = 0;
+  __half* k_cache = nullptr;   // [capacity, Hkv D] fp16
+  __half* v_cache = nullptr;
+  int capacity = 0;
+  float* out = nullptr;        // [n, H D] f32
+  int64_t out_stride = 0;
+  int n = 0, heads = 0, kv_heads = 0, head_dim = 0;
+  int pos0 = 0;
+  const int* pos_dev = nullptr;
+};
+bool attention_supported(int heads, int kv_heads, int head_dim);
+// Floats of scratch the split-sequence partial results need for n queries over at most `keys` keys.
+int64_t attention_scratch_floats(const AttentionArgs& a, int keys);
+// Appends the n rows' K and V at positions pos0.. to the cache, then causal attention split along the
+// sequence (flash-decoding: partial softmax per split, then a combine). For n == 1 the split count follows
+// the cache capacity so a recorded graph stays valid as the context grows.
+cudaError_t attention(const AttentionArgs& a, float* scratch, cudaStream_t stream);
+
+// --- sampling.cu ---
+struct SampleArgs {
+  float* logits = nullptr;  // [vocab] f32, modified in place
+  int vocab = 0;
+  const int32_t* penalized = nullptr;  // distinct token ids to penalise, device memory
+  int penalized_count = 0;
+  float repetition_penalty = 1.0f, temperature = 0.0f, top_p = 1.0f, min_p = 0.0f;
+  int top_k = 0;
+  uint64_t seed = 0;
+  int32_t* out_id = nullptr;  // device
+};
+constexpr int kMaxSampleCandidates = 1024;
+cudaError_t sample(const SampleArgs& a, cudaStream_t stream);
+
+// --- elementwise.cu: a non-zero pattern for buffers the bandwidth test copies ---
+cudaError_t fill_pattern(uint32_t* p, int64_t words, uint32_t seed, cudaStream_t stream);
+
+}  // namespace jetchat::cuda

@@ -1,0 +1,282 @@
+// Every CUDA op against the CPU backend (or, for the 4-bit product, against a double-precision dequantised
+// reference) on random inputs and odd or edge sizes, with outputs poisoned (NaN) before each run so that an
+// unwritten element fails. Limits are relative L2 errors ‖got − ref‖ / ‖ref‖, stated per op where they are used.
+// Skips when no CUDA device is present.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "backend.h"
+#include "half.h"
+
+namespace jetchat {
+namespace {
+
+double rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (!std::isfinite(got[i])) return INFINITY;
+    num += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
+    den += double(ref[i]) * ref[i];
+  }
+  return std::sqrt(num / std::max(den, 1e-30));
+}
+
+class CudaOps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = make_cuda_backend({});
+    if (!b) GTEST_SKIP() << "no CUDA device: " << b.status().message();
+    gpu = std::move(b.value());
+  }
+  void TearDown() override {
+    if (gpu) {
+      EXPECT_TRUE(gpu->status().is_ok()) << gpu->status().message();
+    }
+  }
+
+  std::unique_ptr<Backend> gpu;
+  std::unique_ptr<Backend> cpu = make_cpu_backend({2});
+  std::mt19937 rng{11};
+
+  std::vector<float> random(size_t n, float lo = -1, float hi = 1) {
+    std::uniform_real_distribution<float> u(lo, hi);
+    std::vector<float> v(n);
+    for (auto& x : v) x = u(rng);
+    return v;
+  }
+  Tensor put(Backend& b, const std::vector<float>& v, int64_t rows, int64_t cols, DType storage = DType::kF32) {
+    auto t = b.upload({DType::kF32, rows, cols, v.data()}, storage);
+    EXPECT_TRUE(t.is_ok()) << t.status().message();
+    return *t;
+  }
+  // A device f32 tensor full of NaN.
+  Tensor poisoned(int64_t rows, int64_t cols) {
+    return put(*gpu, std::vector<float>(size_t(rows * cols), NAN), rows, cols);
+  }
+  std::vector<float> get(Backend& b, const Tensor& t) {
+    std::vector<float> v(size_t(t.rows * t.cols));
+    b.read(t, v.data());
+    return v;
+  }
+};
+
+// Dense products. n = 1 is the warp-per-row GEMV (f32 activations: 1e-5 for every weight type); n > 1 is cuBLAS
+// with the activations rounded to the weight type (f16: 2e-3, bf16: 1e-2; f32: 1e-5).
+TEST_F(CudaOps, DenseMatmulMatchesCpuForEveryDtypeAndTokenCount) {
+  const std::pair<int, int> shapes[] = {{37, 72}, {1, 8}, {1000, 4104}, {130, 13}};
+  for (DType dt : {DType::kF32, DType::kF16, DType::kBF16})
+    for (auto [out, in] : shapes)
+      for (int n : {1, 3, 64}) {
+        for (bool accumulate : {false, true}) {
+          auto wv = random(size_t(out) * in), xv = random(size_t(n) * in), bv = random(out), yv = random(size_t(n) * out);
+          Tensor wc = put(*cpu, wv, out, in, dt), xc = put(*cpu, xv, n, in), bc = put(*cpu, bv, 1, out);
+          Tensor yc = put(*cpu, yv, n, out), sc = *cpu->alloc(DType::kF32, n, out);
+          Tensor wg = put(*gpu, wv, out, in, dt), xg = put(*gpu, xv, n, in), bg = put(*gpu, bv, 1, out);
+          Tensor yg = accumulate ? put(*gpu, yv, n, out) : poisoned(n, out), sg = poisoned(n, out);
+          if (accumulate) {
+            cpu->matmul_add(yc, xc, wc, &bc, sc);
+            gpu->matmul_add(yg, xg, wg, &bg, sg);
+          } else {
+            cpu->matmul(yc, xc, wc, &bc);
+            gpu->matmul(yg, xg, wg, &bg);
+          }
+          const double limit = n == 1 || dt == DType::kF32 ? 1e-5 : dt == DType::kF16 ? 2e-3 : 1e-2;
+          EXPECT_LT(rel_error(get(*gpu, yg), get(*cpu, yc)), limit)
+              << dtype_name(dt) << " " << out << "x" << in << " n=" << n << " accumulate=" << accumulate;
+          for (Tensor* t : {&wc, &xc, &bc, &yc, &sc}) cpu->free(*t);
+          for (Tensor* t : {&wg, &xg, &bg, &yg, &sg}) gpu->free(*t);
+        }
+      }
+}
+
+struct Awq {
+  int64_t rows, cols;
+  int group;
+  std::vector<int32_t> qweight, qzeros;
+  std::vector<uint16_t> scales;  // fp16
+  HostQ4Matrix view() const {
+    return HostQ4Matrix{rows, cols, group, qweight.data(), qzeros.data(), scales.data(), DType::kF16};
+  }
+  // w[r][k] as the AWQ format defines it: nibble i of a word holds column 8c + ORDER[i], ORDER = 0,2,4,6,1,3,5,7.
+  double weight(int64_t r, int64_t k) const {
+    static const int kRev[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+    const int shift = 4 * kRev[r % 8];
+    const int q = (uint32_t(qweight[size_t(k * (rows / 8) + r / 8)]) >> shift) & 15;
+    const int z = (uint32_t(qzeros[size_t((k / group) * (rows / 8) + r / 8)]) >> shift) & 15;
+    return double(q - z) * f16_to_f32(scales[size_t((k / group) * rows + r)]);
+  }
+};
+
+Awq random_awq(std::mt19937& rng, int64_t rows, int64_t cols, int group) {
+  Awq a{rows, cols, group, {}, {}, {}};
+  a.qweight.resize(size_t(cols * rows / 8));
+  a.qzeros.resize(size_t(cols / group * rows / 8));
+  a.scales.resize(size_t(cols / group * rows));
+  for (auto& w : a.qweight) w = int32_t(rng());
+  for (auto& w : a.qzeros) w = int32_t(rng());
+  std::uniform_real_distribution<float> u(0.5f, 1.5f);
+  for (auto& s : a.scales) s = f32_to_f16(u(rng) / std::sqrt(float(cols)));
+  return a;
+}
+
+// W4A16: decode GEMV (fp16 products of exact (q − z) and x/16, f32 sums) and the prefill path (dequantised fp16
+// weights, fp16 activations, cuBLAS): both within 2e-3 of the double-precision product. Shapes cover split-K,
+// outputs not a multiple of 32 (scalar loads), group sizes 32..128 and group = in_features.
+TEST_F(CudaOps, W4MatmulMatchesDequantisedReference) {
+  struct Shape {
+    int64_t rows, cols;
+    int group;
+  } shapes[] = {{256, 128, 128}, {8, 128, 32}, {72, 384, 64}, {4096, 4096, 128}, {6144, 2048, 128},
+                {1000, 512, 512}, {2048, 14336, 128}};
+  for (const auto& s : shapes)
+    for (int n : {1, 5}) {
+      const Awq a = random_awq(rng, s.rows, s.cols, s.group);
+      auto w = gpu->upload_q4(a.view());
+      ASSERT_TRUE(w.is_ok()) << w.status().message();
+      auto xv = random(size_t(n * s.cols), -3, 3), bv = random(size_t(s.rows)), yv = random(size_t(n * s.rows));
+      Tensor x = put(*gpu, xv, n, s.cols), bias = put(*gpu, bv, 1, s.rows);
+      for (bool accumulate : {false, true}) {
+        Tensor y = accumulate ? put(*gpu, yv, n, s.rows) : poisoned(n, s.rows);
+        Tensor scratch = poisoned(n, s.rows);
+        if (accumulate)
+          gpu->matmul_add(y, x, *w, &bias, scratch);
+        else
+          gpu->matmul(y, x, *w, &bias);
+        std::vector<float> ref(size_t(n * s.rows));
+        for (int t = 0; t < n; ++t)
+          for (int64_t r = 0; r < s.rows; ++r) {
+            double sum = bv[size_t(r)] + (accumulate ? yv[size_t(t * s.rows + r)] : 0.0);
+            for (int64_t k = 0; k < s.cols; ++k) sum += a.weight(r, k) * xv[size_t(t * s.cols + k)];
+            ref[size_t(t * s.rows + r)] = float(sum);
+          }
+        EXPECT_LT(rel_error(get(*gpu, y), ref), 2e-3)
+            << s.rows << "x" << s.cols << " g" << s.group << " n=" << n << " accumulate=" << accumulate;
+        gpu->free(y);
+        gpu->free(scratch);
+      }
+      for (Tensor* t : {&*w, &x, &bias}) gpu->free(*t);
+    }
+}
+
+// Elementwise ops and RMSNorm: f32 throughout, 1e-5 (RMSNorm's f32 sum of squares vs the CPU's double: 1e-5).
+TEST_F(CudaOps, NormSiluAddEmbedMatchCpu) {
+  for (auto [n, d] : {std::pair{1, 4096}, std::pair{7, 67}, std::pair{64, 2048}}) {
+    auto xv = random(size_t(n) * d, -4, 4), wv = random(size_t(d), 0.5f, 1.5f), gv = random(size_t(n) * 2 * d, -6, 6);
+    Tensor xc = put(*cpu, xv, n, d), wc = put(*cpu, wv, 1, d), gc = put(*cpu, gv, n, 2 * d),
+           oc = *cpu->alloc(DType::kF32, n, d);
+    Tensor xg = put(*gpu, xv, n, d), wg = put(*gpu, wv, 1, d), gg = put(*gpu, gv, n, 2 * d), og = poisoned(n, d);
+    cpu->rmsnorm(oc, xc, wc, 1e-5f);
+    gpu->rmsnorm(og, xg, wg, 1e-5f);
+    EXPECT_LT(rel_error(get(*gpu, og), get(*cpu, oc)), 1e-5) << "rmsnorm " << n << "x" << d;
+    gpu->free(og);
+    og = poisoned(n, d);
+    cpu->silu_mul(oc, gc);
+    gpu->silu_mul(og, gg);
+    EXPECT_LT(rel_error(get(*gpu, og), get(*cpu, oc)), 1e-5) << "silu_mul " << n << "x" << d;
+    cpu->add(xc, oc);
+    gpu->add(xg, og);
+    EXPECT_LT(rel_error(get(*gpu, xg), get(*cpu, xc)), 1e-6) << "add " << n << "x" << d;
+    for (Tensor* t : {&xc, &wc, &gc, &oc}) cpu->free(*t);
+    for (Tensor* t : {&xg, &wg, &gg, &og}) gpu->free(*t);
+  }
+  for (DType dt : {DType::kF16, DType::kBF16, DType::kF32}) {
+    const int vocab = 301, d = 72;
+    auto tv = random(size_t(vocab) * d);
+    Tensor tc = put(*cpu, tv, vocab, d, dt), tg = put(*gpu, tv, vocab, d, dt);
+    const std::vector<int32_t> ids = {0, 300, 17, 17, 150};
+    Tensor oc = *cpu->alloc(DType::kF32, 5, d), og = poisoned(5, d);
+    cpu->embed(oc, tc, ids.data(), 5);
+    gpu->embed(og, tg, ids.data(), 5);
+    EXPECT_EQ(get(*gpu, og), get(*cpu, oc)) << dtype_name(dt);
+    cpu->free(tc), cpu->free(oc), gpu->free(tg), gpu->free(og);
+  }
+}
+
+// RoPE: angles reduced in double on both sides, sin/cos in f32 on the GPU: 1e-5, also at position 30000.
+TEST_F(CudaOps, RopeMatchesCpu) {
+  const AttentionShape s{8, 2, 128};
+  std::vector<float> inv(64);
+  for (int j = 0; j < 64; ++j) inv[size_t(j)] = float(std::pow(1e6, -2.0 * j / 128));
+  for (int pos0 : {0, 1, 30000})
+    for (int n : {1, 9}) {
+      const int cols = (s.heads + 2 * s.kv_heads) * s.head_dim;
+      auto v = random(size_t(n) * cols, -2, 2);
+      Tensor c = put(*cpu, v, n, cols), g = put(*gpu, v, n, cols);
+      cpu->rope(c, s, pos0, inv);
+      gpu->rope(g, s, pos0, inv);
+      EXPECT_LT(rel_error(get(*gpu, g), get(*cpu, c)), 1e-5) << "pos0=" << pos0 << " n=" << n;
+      cpu->free(c), gpu->free(g);
+    }
+}
+
+// Attention over a history written by an earlier call (prefill), then the call under test. The GPU's cache is
+// fp16: 3e-3. Covers one and many sequence splits, GQA groups 1..6 and head sizes 16..128.
+TEST_F(CudaOps, AttentionMatchesCpuForDecodeAndPrefill) {
+  struct Case {
+    AttentionShape s;
+    int history, n, capacity;
+  } cases[] = {{{8, 2, 128}, 0, 1, 64},    {{8, 2, 128}, 100, 1, 4096}, {{8, 2, 128}, 1000, 1, 1100},
+               {{4, 4, 64}, 0, 64, 128},   {{4, 4, 64}, 300, 17, 400},  {{12, 2, 16}, 77, 1, 200},
+               {{32, 8, 128}, 2000, 33, 2100}};
+  for (const auto& c : cases) {
+    const int cols = (c.s.heads + 2 * c.s.kv_heads) * c.s.head_dim, kv_dim = c.s.kv_heads * c.s.head_dim;
+    Tensor kc = *cpu->alloc(DType::kF32, c.capacity, kv_dim), vc = *cpu->alloc(DType::kF32, c.capacity, kv_dim);
+    Tensor kg = *gpu->alloc(gpu->kv_dtype(), c.capacity, kv_dim), vg = *gpu->alloc(gpu->kv_dtype(), c.capacity, kv_dim);
+    auto run = [&](int pos0, int n) {
+      auto q = random(size_t(n) * cols, -2, 2);
+      Tensor qc = put(*cpu, q, n, cols), qg = put(*gpu, q, n, cols);
+      Tensor oc = *cpu->alloc(DType::kF32, n, c.s.heads * c.s.head_dim), og = poisoned(n, c.s.heads * c.s.head_dim);
+      cpu->attention(oc, qc, kc, vc, c.s, pos0);
+      gpu->attention(og, qg, kg, vg, c.s, pos0);
+      const double err = rel_error(get(*gpu, og), get(*cpu, oc));
+      cpu->free(qc), cpu->free(oc), gpu->free(qg), gpu->free(og);
+      return err;
+    };
+    for (int done = 0; done < c.history; done += 64) run(done, std::min(64, c.history - done));
+    EXPECT_LT(run(c.history, c.n), 3e-3) << "heads " << c.s.heads << "/" << c.s.kv_heads << " D=" << c.s.head_dim
+                                         << " history " << c.history << " n=" << c.n;
+    cpu->free(kc), cpu->free(vc), gpu->free(kg), gpu->free(vg);
+  }
+}
+
+// Device sampling: greedy is the host's argmax (ties to the lowest id); top-k keeps draws inside the k best;
+// a tiny top-p or min-p of 1 leaves only the best; the repetition penalty moves greedy off a penalised best.
+TEST_F(CudaOps, SamplingOnTheDevice) {
+  for (int vocab : {7, 1000, 92544}) {
+    auto lv = random(size_t(vocab), -5, 5);
+    const int best = int(std::max_element(lv.begin(), lv.end()) - lv.begin());
+    std::vector<int> order(static_cast<size_t>(vocab));
+    for (int i = 0; i < vocab; ++i) order[size_t(i)] = i;
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return lv[size_t(a)] > lv[size_t(b)]; });
+    auto draw = [&](const SamplingParams& p, const std::vector<int32_t>& pen, uint64_t seed) {
+      Tensor l = put(*gpu, lv, 1, vocab);
+      auto id = gpu->sample(l, p, pen, seed);
+      gpu->free(l);
+      EXPECT_TRUE(id.is_ok()) << id.status().message();
+      return id.is_ok() ? *id : -1;
+    };
+    EXPECT_EQ(draw(SamplingParams::greedy(), {}, 1), best) << vocab;
+    SamplingParams p;
+    p.repetition_penalty = 1.0f;
+    p.top_k = 5, p.top_p = 1.0f, p.min_p = 0.0f, p.temperature = 1.5f;
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+      const int id = draw(p, {}, seed);
+      EXPECT_TRUE(std::find(order.begin(), order.begin() + std::min(5, vocab), id) != order.begin() + std::min(5, vocab))
+          << "top-k draw " << id << " vocab " << vocab;
+    }
+    p.top_k = 0, p.top_p = 1e-6f;
+    EXPECT_EQ(draw(p, {}, 3), best);
+    p.top_p = 1.0f, p.min_p = 1.0f;
+    EXPECT_EQ(draw(p, {}, 4), best);
+    SamplingParams g = SamplingParams::greedy();
+    g.repetition_penalty = 1000.0f;
+    if (lv[size_t(best)] > 0 && lv[size_t(order[1])] > 0) EXPECT_EQ(draw(g, {best}, 5), order[1]);
+  }
+}
+
+}  // namespace
+}  // namespace jetchat
