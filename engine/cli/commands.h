@@ -17,6 +17,7 @@ void add_bench(CLI::App& app);
 void add_import_llama2c(CLI::App& app);
 void add_make_model(CLI::App& app);
 void add_quantize(CLI::App& app);
+void add_serve(CLI::App& app);
 
 // Prints "jetchat-cli: <message>" to stderr and returns the exit code for a failed status.
 int fail(const Status& s);

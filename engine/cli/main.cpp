@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   jetchat::cli::add_import_llama2c(app);
   jetchat::cli::add_make_model(app);
   jetchat::cli::add_quantize(app);
+  jetchat::cli::add_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
