@@ -8,6 +8,7 @@
 
 #include "jetchat/session.h"
 #include "random_checkpoint.h"
+#include "model_impl.h"
 #include "support/fixtures.h"
 #include "support/reference_forward.h"
 
@@ -73,25 +74,34 @@ TEST(Session, SeedsReproduceAndDiffer) {
   EXPECT_NE(r1->generated_ids, r3->generated_ids);
 }
 
-TEST(Session, CancelFromAnotherThreadStopsWithinOneToken) {
+TEST(Session, CancelFromAnotherThreadStopsBeforeTheNextToken) {
   auto model = tiny_model(512);
+  GenerateParams g = sampled(9, 200);
+  // The same seeded reply without a cancel, replayed through a StreamDecoder, says after which token the 5th
+  // piece of text appears: a cancel issued while that piece is delivered must leave exactly that many tokens.
+  Session free_run(model);
+  auto full = free_run.chat({{Role::kUser, "Tell me a story"}}, g);
+  ASSERT_TRUE(full.is_ok()) << full.status().message();
+  StreamDecoder dec(*model->impl().tokenizer);
+  size_t tokens_for_five_pieces = 0;
+  for (int pieces = 0; pieces < 5 && tokens_for_five_pieces < full->generated_ids.size();)
+    if (!dec.push(full->generated_ids[tokens_for_five_pieces++]).empty()) ++pieces;
+  ASSERT_GT(full->generated_ids.size(), tokens_for_five_pieces) << "the free run must outlast five pieces";
+
   Session s(model);
-  std::atomic<int> pieces{0};
-  std::atomic<int> tokens_at_cancel{-1};
-  GenerateParams g = sampled(9, 400);
-  g.stop_strings = {};
-  std::thread canceller;
+  int pieces = 0;
   auto r = s.chat({{Role::kUser, "Tell me a story"}}, g, [&](std::string_view) {
     if (++pieces == 5) {
-      canceller = std::thread([&] { s.cancel(); });
-      canceller.join();  // cancel() has returned before the next token is sampled
-      tokens_at_cancel = pieces.load();
+      std::thread canceller([&] { s.cancel(); });
+      canceller.join();  // cancel() has returned before the session samples another token
     }
     return true;
   });
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   EXPECT_EQ(r->stats.stop_reason, "cancelled");
-  EXPECT_LE(r->stats.generated_tokens, 6);
+  EXPECT_EQ(r->generated_ids.size(), tokens_for_five_pieces);
+  EXPECT_EQ(r->generated_ids,
+            std::vector<int32_t>(full->generated_ids.begin(), full->generated_ids.begin() + tokens_for_five_pieces));
   // The session stays usable after a cancel.
   auto again = s.chat({{Role::kUser, "Again"}}, sampled(1, 5));
   ASSERT_TRUE(again.is_ok());

@@ -14,6 +14,17 @@ class CpuOps : public ::testing::Test {
  protected:
   std::unique_ptr<Backend> b = make_cpu_backend({3});
   std::mt19937 rng{5};
+  std::vector<Tensor> owned;  // freed after each test so the sanitizer build sees no leaks
+  void TearDown() override {
+    for (auto& t : owned) b->free(t);
+    EXPECT_EQ(b->bytes_in_use(), 0);
+  }
+  Tensor alloc(int64_t rows, int64_t cols) {
+    auto t = b->alloc(DType::kF32, rows, cols);
+    EXPECT_TRUE(t.is_ok());
+    owned.push_back(*t);
+    return *t;
+  }
   std::vector<float> random(size_t n, float lo = -1, float hi = 1) {
     std::uniform_real_distribution<float> u(lo, hi);
     std::vector<float> v(n);
@@ -23,6 +34,7 @@ class CpuOps : public ::testing::Test {
   Tensor put(const std::vector<float>& v, int64_t rows, int64_t cols, DType storage = DType::kF32) {
     auto t = b->upload({DType::kF32, rows, cols, v.data()}, storage);
     EXPECT_TRUE(t.is_ok());
+    owned.push_back(*t);
     return *t;
   }
   std::vector<float> get(const Tensor& t) {
@@ -38,7 +50,7 @@ TEST_F(CpuOps, MatmulWithBiasForEveryDtypeAndTokenCount) {
       const int out = 37, in = 71;
       auto wv = random(size_t(out) * in), xv = random(size_t(n) * in), bv = random(out);
       Tensor w = put(wv, out, in, dt), x = put(xv, n, in), bias = put(bv, 1, out);
-      auto y = *b->alloc(DType::kF32, n, out);
+      Tensor y = alloc(n, out);
       b->matmul(y, x, w, &bias);
       // The reference uses the weights as stored (rounded to dt).
       auto ws = get(w);
@@ -49,15 +61,13 @@ TEST_F(CpuOps, MatmulWithBiasForEveryDtypeAndTokenCount) {
           for (int k = 0; k < in; ++k) s += double(ws[size_t(r) * in + k]) * xv[size_t(t) * in + k];
           ASSERT_NEAR(got[size_t(t) * out + r], s, 1e-5 * in) << dtype_name(dt) << " n=" << n;
         }
-      for (Tensor* t : {&w, &x, &bias, &y}) b->free(*t);
     }
-  EXPECT_EQ(b->bytes_in_use(), 0);
 }
 
 TEST_F(CpuOps, RmsnormAndSiluMul) {
   const int n = 5, d = 67;
   auto xv = random(size_t(n) * d), wv = random(d, 0.5f, 1.5f);
-  Tensor x = put(xv, n, d), w = put(wv, 1, d), o = *b->alloc(DType::kF32, n, d);
+  Tensor x = put(xv, n, d), w = put(wv, 1, d), o = alloc(n, d);
   b->rmsnorm(o, x, w, 1e-5f);
   auto got = get(o);
   for (int t = 0; t < n; ++t) {
@@ -106,7 +116,7 @@ TEST_F(CpuOps, CausalAttentionWithGqaOverTheCache) {
   auto kc0 = random(size_t(ctx) * kv_dim), vc0 = random(size_t(ctx) * kv_dim);
   Tensor kc = put(kc0, ctx, kv_dim), vc = put(vc0, ctx, kv_dim);
   auto qv = random(size_t(n) * qkv_cols, -2, 2);
-  Tensor qkv = put(qv, n, qkv_cols), out = *b->alloc(DType::kF32, n, 64);
+  Tensor qkv = put(qv, n, qkv_cols), out = alloc(n, 64);
   b->attention(out, qkv, kc, vc, s, pos0);
   auto got = get(out);
   auto K = [&](int p, int i) { return p < pos0 ? kc0[size_t(p) * kv_dim + i] : qv[size_t(p - pos0) * qkv_cols + 64 + i]; };

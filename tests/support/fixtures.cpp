@@ -20,7 +20,13 @@ std::string fixture(const std::string& relative) {
 }
 
 std::string scratch_dir(const std::string& name) {
-  const fs::path p = fs::path(JETCHAT_TEST_TMP) / name;
+  // ctest runs each test in its own process, several at once: every test gets its own folder.
+  std::string test = "no_test";
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info())
+    test = std::string(info->test_suite_name()) + "." + info->name();
+  for (char& c : test)
+    if (c == '/') c = '_';
+  const fs::path p = fs::path(JETCHAT_TEST_TMP) / test / name;
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();

@@ -9,7 +9,8 @@ namespace jetchat::test {
 // checkout. A missing fixture is a test failure (the fixtures are part of CI), not a skip.
 std::string fixture(const std::string& relative);
 
-// A fresh, empty folder for one test's files (under the build tree), removed and recreated on each call.
+// A fresh, empty folder for one test's files (under the build tree, inside a folder of the running test's
+// name), removed and recreated on each call.
 std::string scratch_dir(const std::string& name);
 
 // Whole file as bytes; writes a file.
