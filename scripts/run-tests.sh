@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every test: a Release build and an AddressSanitizer + UBSan build of the whole suite.
+# Builds and runs every test: a Release build of everything (engine, CLI, server, app; the CUDA backend too when
+# nvcc is present: its tests skip without a GPU) and an AddressSanitizer + UBSan build of the engine's suite.
 # Build folders are kept (build-release/, build-sanitize/) and ccache is used, so reruns are incremental.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ run_suite() {  # run_suite <build dir> <cmake args...>
 }
 
 echo "== Release build and tests"
-run_suite build-release -DCMAKE_BUILD_TYPE=Release
+run_suite build-release -DCMAKE_BUILD_TYPE=Release -DJETCHAT_APP=ON
 echo "== Sanitizer build (ASan + UBSan) and tests"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  run_suite build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJETCHAT_SANITIZE=ON
+  run_suite build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJETCHAT_SANITIZE=ON -DJETCHAT_CUDA=OFF
