@@ -7,6 +7,7 @@
 #include "app_settings.h"
 #include "conversation_store.h"
 #include "engine_worker.h"
+#include "model_catalog.h"
 
 namespace {
 
@@ -282,3 +283,5 @@ void ChatController::onGenerationFailed(qint64 id, const QString& message) {
     switchModel(path);
   }
 }
+
+bool ChatController::modelBuiltIn() const { return ModelCatalog::isBuiltInPath(m_model.path); }

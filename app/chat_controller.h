@@ -27,6 +27,8 @@ class ChatController : public QObject {
   Q_PROPERTY(bool hasModel READ hasModel NOTIFY modelChanged)
   Q_PROPERTY(QString modelName READ modelName NOTIFY modelChanged)
   Q_PROPERTY(QString modelPath READ modelPath NOTIFY modelChanged)
+  // The active model is the built-in demo (a toy): the UI says so and asks for a real model.
+  Q_PROPERTY(bool modelBuiltIn READ modelBuiltIn NOTIFY modelChanged)
   Q_PROPERTY(QString modelArchitecture READ modelArchitecture NOTIFY modelChanged)
   Q_PROPERTY(QString backendName READ backendName NOTIFY modelChanged)
   Q_PROPERTY(qint64 modelBytes READ modelBytes NOTIFY modelChanged)
@@ -57,6 +59,7 @@ class ChatController : public QObject {
   bool hasModel() const { return !m_model.path.isEmpty(); }
   QString modelName() const { return m_model.name; }
   QString modelPath() const { return m_model.path; }
+  bool modelBuiltIn() const;
   QString modelArchitecture() const { return m_model.architecture; }
   QString backendName() const { return m_model.backend; }
   qint64 modelBytes() const { return m_model.memoryBytes; }

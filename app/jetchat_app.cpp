@@ -55,27 +55,24 @@ void JetChatApp::setKiosk(bool on) {
 
 void JetChatApp::loadInitialModel() {
   QString wanted = m_options.model;
-  if (wanted.isEmpty() && QFileInfo::exists(m_settings.lastModel() + QStringLiteral("/config.json")))
+  // The last model comes back, unless it was the built-in demo: a real model found since is better (#9).
+  if (wanted.isEmpty() && QFileInfo::exists(m_settings.lastModel() + QStringLiteral("/config.json")) &&
+      !ModelCatalog::isBuiltInPath(m_settings.lastModel()))
     wanted = m_settings.lastModel();
   if (!wanted.isEmpty()) {
     m_controller->switchModel(QDir(wanted).absolutePath());
     return;
   }
-  // Nothing asked for: the first model of the catalogue that fits, once the scan has finished.
-  auto pickFirst = [this] {
-    for (int row = 0; row < m_catalog.count(); ++row) {
-      const QVariantMap entry = m_catalog.get(row);
-      if (entry.value(QStringLiteral("error")).toString().isEmpty() &&
-          entry.value(QStringLiteral("bytesNeeded")).toLongLong() <= m_monitor.memAvailable()) {
-        m_controller->switchModel(entry.value(QStringLiteral("path")).toString());
-        return;
-      }
-    }
+  // Nothing asked for: the first model of the catalogue that fits, a real one before the built-in demo, once the
+  // scan has finished.
+  auto pick = [this] {
+    const int row = m_catalog.preferredRow(m_monitor.memAvailable());
+    if (row >= 0) m_controller->switchModel(m_catalog.get(row).value(QStringLiteral("path")).toString());
   };
   if (m_catalog.scanning())
-    connect(&m_catalog, &ModelCatalog::refreshed, this, pickFirst, Qt::SingleShotConnection);
+    connect(&m_catalog, &ModelCatalog::refreshed, this, pick, Qt::SingleShotConnection);
   else
-    pickFirst();
+    pick();
 }
 
 QQuickWindow* JetChatApp::load(QQmlApplicationEngine& engine) {

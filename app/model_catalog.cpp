@@ -13,6 +13,7 @@ ModelCatalog::ModelCatalog(QObject* parent) : QAbstractListModel(parent) {
     beginResetModel();
     m_entries = m_watcher.result();
     endResetModel();
+    m_scanning = false;
     emit countChanged();
     emit scanningChanged();
     emit refreshed();
@@ -26,11 +27,38 @@ QStringList ModelCatalog::defaultFolders() {
   QStringList out{
       QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/jetchat/models"),
       QStringLiteral("/var/lib/jetchat/models"),
-      QDir(QCoreApplication::applicationDirPath()).absoluteFilePath(QStringLiteral("../share/jetchat/models")),
-      QStringLiteral(JETCHAT_RESOURCE_MODELS),
+  };
+  out += builtInFolders();
+  out.removeDuplicates();
+  return out;
+}
+
+QStringList ModelCatalog::builtInFolders() {
+  QStringList out{
+      QDir::cleanPath(QDir(QCoreApplication::applicationDirPath()).absoluteFilePath(QStringLiteral("../share/jetchat/models"))),
+      QDir::cleanPath(QStringLiteral(JETCHAT_RESOURCE_MODELS)),
   };
   out.removeDuplicates();
   return out;
+}
+
+namespace {
+QString canonicalOrClean(const QString& path) {
+  const QFileInfo fi(path);
+  const QString canonical = fi.canonicalFilePath();
+  return canonical.isEmpty() ? QDir::cleanPath(fi.absoluteFilePath()) : canonical;
+}
+}  // namespace
+
+bool ModelCatalog::isBuiltInPath(const QString& modelDir) {
+  if (modelDir.isEmpty()) return false;
+  const QString dir = canonicalOrClean(modelDir);
+  const QString parent = canonicalOrClean(QFileInfo(dir).absolutePath());
+  for (const QString& folder : builtInFolders()) {
+    const QString f = canonicalOrClean(folder);
+    if (dir == f || parent == f) return true;
+  }
+  return false;
 }
 
 QList<ModelCatalog::Entry> ModelCatalog::scan(const QStringList& folders) {
@@ -50,6 +78,7 @@ QList<ModelCatalog::Entry> ModelCatalog::scan(const QStringList& folders) {
     Entry e;
     e.path = path;
     e.name = QFileInfo(path).fileName();
+    e.builtIn = isBuiltInPath(path);
     auto info = jetchat::ModelInfo::probe(path.toStdString());
     if (!info) {
       e.error = QString::fromStdString(info.status().message());
@@ -86,6 +115,7 @@ QVariant ModelCatalog::data(const QModelIndex& index, int role) const {
     case BytesNeededRole: return e.error.isEmpty() ? e.weightBytes + e.kvBytesPerToken * context : qint64(0);
     case ContextRole: return context;
     case ErrorRole: return e.error;
+    case BuiltInRole: return e.builtIn;
   }
   return {};
 }
@@ -94,7 +124,7 @@ QHash<int, QByteArray> ModelCatalog::roleNames() const {
   return {{NameRole, "name"},         {PathRole, "path"},   {ArchitectureRole, "architecture"},
           {FamilyRole, "family"},     {ParametersRole, "parameters"}, {DtypeRole, "dtype"},
           {MaxContextRole, "maxContext"}, {BytesNeededRole, "bytesNeeded"}, {ContextRole, "context"},
-          {ErrorRole, "error"}};
+          {ErrorRole, "error"},       {BuiltInRole, "builtIn"}};
 }
 
 void ModelCatalog::setFolders(const QStringList& folders) {
@@ -112,11 +142,12 @@ void ModelCatalog::setContextLength(int tokens) {
 }
 
 void ModelCatalog::refresh() {
-  if (m_watcher.isRunning()) {
+  if (m_scanning) {
     m_rescan = true;
     return;
   }
   m_rescan = false;
+  m_scanning = true;
   m_watcher.setFuture(QtConcurrent::run(&ModelCatalog::scan, m_folders));
   emit scanningChanged();
 }
@@ -134,4 +165,16 @@ QVariantMap ModelCatalog::get(int row) const {
   for (auto it = names.begin(); it != names.end(); ++it)
     out.insert(QString::fromLatin1(it.value()), data(index(row), it.key()));
   return out;
+}
+
+int ModelCatalog::preferredRow(qint64 availableBytes) const {
+  int builtInRow = -1;
+  for (int row = 0; row < m_entries.size(); ++row) {
+    const Entry& e = m_entries.at(row);
+    if (!e.error.isEmpty()) continue;
+    if (e.weightBytes + e.kvBytesPerToken * effectiveContext(e.maxContext, m_contextLength) > availableBytes) continue;
+    if (!e.builtIn) return row;
+    if (builtInRow < 0) builtInRow = row;
+  }
+  return builtInRow;
 }

@@ -30,12 +30,14 @@ class ModelCatalog : public QAbstractListModel {
     BytesNeededRole,  // weights + KV cache at the effective context
     ContextRole,      // the effective context the estimate is for
     ErrorRole,        // why the probe failed ("" = usable)
+    BuiltInRole,      // shipped with the app (the demo model), found in one of builtInFolders()
   };
 
   struct Entry {
     QString path, name, architecture, family, dtype, error;
     qint64 parameters = 0, weightBytes = 0, kvBytesPerToken = 0;
     int maxContext = 0;
+    bool builtIn = false;
   };
 
   explicit ModelCatalog(QObject* parent = nullptr);
@@ -43,6 +45,10 @@ class ModelCatalog : public QAbstractListModel {
 
   // The folders searched by default: the user's and the system's model folders, then the bundled resources.
   static QStringList defaultFolders();
+  // The folders of the models shipped with the app: the installed share folder and the source tree's resources.
+  static QStringList builtInFolders();
+  // A model directory directly in (or equal to) one of builtInFolders(): the built-in demo, not a real model.
+  static bool isBuiltInPath(const QString& modelDir);
   // Model directories in `folders` (a folder that is itself a model counts) described by the engine; blocking.
   static QList<Entry> scan(const QStringList& folders);
 
@@ -54,12 +60,15 @@ class ModelCatalog : public QAbstractListModel {
   void setFolders(const QStringList& folders);
   int contextLength() const { return m_contextLength; }
   void setContextLength(int tokens);
-  bool scanning() const { return m_watcher.isRunning(); }
+  bool scanning() const { return m_scanning; }
   int count() const { return int(m_entries.size()); }
 
   Q_INVOKABLE void refresh();
   Q_INVOKABLE int indexOfPath(const QString& path) const;
   Q_INVOKABLE QVariantMap get(int row) const;
+  // The row to load when nothing is asked for: the first usable model that fits `availableBytes`, preferring any
+  // model that is not built in; -1 when none fits.
+  int preferredRow(qint64 availableBytes) const;
 
  signals:
   void foldersChanged();
@@ -74,4 +83,5 @@ class ModelCatalog : public QAbstractListModel {
   QList<Entry> m_entries;
   QFutureWatcher<QList<Entry>> m_watcher;
   bool m_rescan = false;  // folders changed while scanning
+  bool m_scanning = false;  // until the results are in m_entries (the future may finish before its signal)
 };

@@ -76,9 +76,10 @@ Rectangle {
                 width: column.width
                 caption: qsTr("Model")
                 valueText: panel.controller.hasModel ? panel.controller.modelName : qsTr("none")
-                detail: panel.controller.hasModel
-                        ? qsTr("%1 on %2").arg(panel.controller.modelArchitecture).arg(panel.controller.backendName)
-                        : ""
+                detail: !panel.controller.hasModel ? ""
+                        : panel.controller.modelBuiltIn
+                          ? qsTr("built-in demo — load a real model for real answers")
+                          : qsTr("%1 on %2").arg(panel.controller.modelArchitecture).arg(panel.controller.backendName)
             }
         }
     }

@@ -15,6 +15,7 @@ ItemDelegate {
     required property var bytesNeeded
     required property int context
     required property string error
+    required property bool builtIn
     property real available: 0     // bytes the model may use: free memory plus the current model's
     property bool current: false
     readonly property bool usable: error.length === 0
@@ -47,6 +48,16 @@ ItemDelegate {
                 font.pixelSize: Theme.fontSmall
                 font.bold: true
             }
+        }
+        Label {
+            Layout.fillWidth: true
+            objectName: "builtInLabel"
+            visible: card.builtIn
+            text: qsTr("built-in demo — load a real model for real answers")
+            color: Theme.warning
+            font.pixelSize: Theme.fontSmall
+            font.italic: true
+            wrapMode: Text.Wrap
         }
         Label {
             Layout.fillWidth: true

@@ -43,6 +43,8 @@ ToolBar {
                   ? qsTr("Loading…")
                   : bar.app.controller.hasModel
                     ? bar.app.controller.modelName + " · " + bar.app.controller.backendName
+                      + (bar.app.controller.modelBuiltIn
+                         ? " · " + qsTr("built-in demo — load a real model for real answers") : "")
                     : qsTr("No model loaded")
         }
         ToolButton {

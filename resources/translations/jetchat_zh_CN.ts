@@ -174,6 +174,11 @@
   <context>
     <name>GaugePanel</name>
     <message>
+      <location filename="../../qml/JetChat/GaugePanel.qml" line="81" />
+      <source>built-in demo — load a real model for real answers</source>
+      <translation>内置演示模型 — 加载真实模型以获得真正的回答</translation>
+    </message>
+    <message>
       <location filename="../../qml/JetChat/GaugePanel.qml" line="33" />
       <source>Memory in use (shared with the GPU)</source>
       <translation>已用内存（与 GPU 共享）</translation>
@@ -305,6 +310,11 @@
   </context>
   <context>
     <name>ModelCard</name>
+    <message>
+      <location filename="../../qml/JetChat/ModelCard.qml" line="56" />
+      <source>built-in demo — load a real model for real answers</source>
+      <translation>内置演示模型 — 加载真实模型以获得真正的回答</translation>
+    </message>
     <message>
       <location filename="../../qml/JetChat/ModelCard.qml" line="44" />
       <source>Unusable</source>
@@ -479,6 +489,11 @@
   </context>
   <context>
     <name>TopBar</name>
+    <message>
+      <location filename="../../qml/JetChat/TopBar.qml" line="47" />
+      <source>built-in demo — load a real model for real answers</source>
+      <translation>内置演示模型 — 加载真实模型以获得真正的回答</translation>
+    </message>
     <message>
       <location filename="../../qml/JetChat/TopBar.qml" line="26" />
       <source>JetChat</source>

@@ -37,12 +37,13 @@ class TestEndToEnd : public QObject {
     }
   };
 
-  std::unique_ptr<RunningApp> start(const QString& model, bool kiosk, int maxTokens) {
+  std::unique_ptr<RunningApp> start(const QString& model, bool kiosk, int maxTokens, bool withTestModels = true,
+                                    const QString& settingsName = QStringLiteral("settings.ini")) {
     AppOptions options;
     options.model = model;
     options.kiosk = kiosk;
-    options.modelDirs = {m_models.path()};
-    options.settingsFile = m_home.filePath(QStringLiteral("settings.ini"));
+    if (withTestModels) options.modelDirs = {m_models.path()};
+    options.settingsFile = m_home.filePath(settingsName);
     options.language = QStringLiteral("en");
     auto running = std::make_unique<RunningApp>();
     running->app = std::make_unique<JetChatApp>(options);
@@ -166,9 +167,51 @@ class TestEndToEnd : public QObject {
     QTRY_VERIFY(switcher->property("opened").toBool());
     auto* list = find(window, "modelList");
     QVERIFY(list);
-    QTRY_COMPARE(list->property("count").toInt(), 2);
+    // stories260K, random-25M and the built-in demo.
+    QTRY_COMPARE(list->property("count").toInt(), 3);
+    const int demoRow = running->app->catalog()->indexOfPath(QStringLiteral(JETCHAT_RESOURCE_MODELS "/jetchat-demo"));
+    QVERIFY(demoRow >= 0);
+    QVERIFY(running->app->catalog()->get(demoRow).value(QStringLiteral("builtIn")).toBool());
+    QVERIFY(!running->app->catalog()->get(running->app->catalog()->indexOfPath(m_stories)).value(QStringLiteral("builtIn")).toBool());
     QTest::qWait(300);
     saveScreenshot(window, QStringLiteral("model-switcher.png"));
+  }
+
+  // #9: with no --model, no saved model and no other folders, the app starts on the built-in demo and says so.
+  void builtInDemoIsTheDefault() {
+    auto running = start(QString(), false, 24, false, QStringLiteral("demo-settings.ini"));
+    QVERIFY(running->window);
+    ChatController* controller = running->app->controller();
+    QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 60000));
+    QCOMPARE(QFileInfo(controller->modelPath()).fileName(), QStringLiteral("jetchat-demo"));
+    QVERIFY(controller->modelBuiltIn());
+    const QString label = QStringLiteral("built-in demo — load a real model for real answers");
+    QTRY_VERIFY(find(running->window, "activeModelLabel")->property("text").toString().contains(label));
+    QTRY_COMPARE(find(running->window, "modelGauge")->property("detail").toString(), label);
+    running->app->language()->setLanguage(QStringLiteral("zh_CN"));
+    const QString labelZh = QStringLiteral("内置演示模型 — 加载真实模型以获得真正的回答");
+    QTRY_VERIFY(find(running->window, "activeModelLabel")->property("text").toString().contains(labelZh));
+    QTRY_COMPARE(find(running->window, "modelGauge")->property("detail").toString(), labelZh);
+    running->app->language()->setLanguage(QStringLiteral("en"));
+    QTRY_VERIFY(find(running->window, "activeModelLabel")->property("text").toString().contains(label));
+    // It answers (with a fortune), like any model.
+    QSignalSpy finished(controller, &ChatController::replyFinished);
+    QVERIFY(controller->send(QStringLiteral("Tell me a saying.")));
+    QVERIFY(finished.wait(60000));
+    QVERIFY(!controller->conversation()->textAt(1).isEmpty());
+    QTest::qWait(200);
+    saveScreenshot(running->window, QStringLiteral("demo-model.png"));
+  }
+
+  // A real model found besides the demo wins, even when the demo was the last one used.
+  void realModelPreferredOverTheDemo() {
+    auto running = start(QString(), false, 8, true, QStringLiteral("demo-settings.ini"));
+    QVERIFY(running->window);
+    ChatController* controller = running->app->controller();
+    QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 60000));
+    QVERIFY2(!controller->modelBuiltIn(), qPrintable(controller->modelPath()));
+    QVERIFY(controller->modelPath().startsWith(m_models.path()));
+    QVERIFY(!find(running->window, "activeModelLabel")->property("text").toString().contains(QStringLiteral("built-in demo")));
   }
 
   void guiThreadStaysResponsiveDuringAReply() {

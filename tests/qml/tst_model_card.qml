@@ -25,6 +25,7 @@ Item {
                 bytesNeeded: 5.5 * 1024 * 1024 * 1024
                 context: 4096
                 error: ""
+                builtIn: false
             }
         }
 
@@ -46,6 +47,13 @@ Item {
             card.available = 4 * 1024 * 1024 * 1024
             verify(!card.fits)
             verify(labelTexts(card).indexOf("Does not fit") >= 0)
+        }
+
+        function test_builtIn() {
+            const real = createTemporaryObject(cardComponent, root, {available: 1e12})
+            verify(labelTexts(real).indexOf("built-in demo") < 0)
+            const demo = createTemporaryObject(cardComponent, root, {available: 1e12, builtIn: true, name: "jetchat-demo"})
+            verify(labelTexts(demo).indexOf("built-in demo — load a real model for real answers") >= 0, labelTexts(demo))
         }
 
         function test_unusable() {
