@@ -202,7 +202,7 @@ Result<Tensor> CudaBackend::upload_q4(const HostQ4Matrix& m) {
     return Status(StatusCode::kUnsupported, "W4 scales must be fp16 or bf16");
   const size_t qw_bytes = size_t(K) * size_t(N / 8) * 4, qz_bytes = size_t(K / G) * size_t(N / 8) * 4,
                sc_bytes = size_t(K / G) * size_t(N) * 2;
-  // The kernels read AWQ's layout as it is (see ops.h); only bf16 scales become fp16 here.
+  // qzeros and scales keep AWQ's layout (see ops.h); only bf16 scales become fp16 here.
   std::vector<uint16_t> scales(size_t(K / G) * size_t(N));
   const auto* src = static_cast<const uint16_t*>(m.scales);
   for (size_t i = 0; i < scales.size(); ++i) {
@@ -228,7 +228,17 @@ Result<Tensor> CudaBackend::upload_q4(const HostQ4Matrix& m) {
                          int(K), G};
   t.extra = w;
   count(int64_t(t.bytes));
-  cudaError_t e = cudaMemcpy(base, m.qweight, qw_bytes, cudaMemcpyHostToDevice);
+  // qweight goes through a staging buffer and is repacked on the device into the GEMV's order (ops.h).
+  void* staging = nullptr;
+  cudaError_t e = cudaMalloc(&staging, qw_bytes);
+  if (e == cudaSuccess) e = cudaMemcpyAsync(staging, m.qweight, qw_bytes, cudaMemcpyHostToDevice, stream_);
+  if (e == cudaSuccess)
+    e = w4_repack(static_cast<const uint32_t*>(staging), reinterpret_cast<uint32_t*>(base), int(N), int(K), stream_);
+  if (e == cudaSuccess) e = cudaStreamSynchronize(stream_);
+  if (staging) {
+    const cudaError_t fe = cudaFree(staging);
+    if (e == cudaSuccess) e = fe;
+  }
   if (e == cudaSuccess) e = cudaMemcpy(base + align_up(qw_bytes), m.qzeros, qz_bytes, cudaMemcpyHostToDevice);
   if (e == cudaSuccess)
     e = cudaMemcpy(base + align_up(qw_bytes) + align_up(qz_bytes), scales.data(), sc_bytes, cudaMemcpyHostToDevice);

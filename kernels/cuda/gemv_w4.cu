@@ -1,24 +1,31 @@
 // W4A16 matrix-vector product for decode (one token) and the dequantisation for the prefill path.
 //
-// Decode reads every weight once, so the kernel is built around the weight stream: each thread issues R
-// independent 16-byte loads of qweight (R rows x 32 outputs) before using any, a warp covers 4 rows x 128 bytes
-// (whole cache lines), the nibbles become fp16 in registers with the 0x6400 exponent trick (one lop3 per pair),
-// (q - z) is exact in fp16, products are summed in fp16 over 4 rows only and then in f32, and the group scale
-// is applied once per thread at the end (all R rows of a thread lie in one quantisation group).
-// Short matrices are split along K across blocks; the last block of each output tile to finish sums the
-// partials in a fixed order (deterministic) and applies the epilogue, so there is one launch per product.
+// Layout: upload_q4 repacks AWQ's qweight [K, N/8] words once (w4_repack) so that the 4 words of rows
+// 4kb..4kb+3 of one word column (8 outputs) are one 16-byte vector: qweight[(kb * N/8 + word) * 4 + k % 4].
+// qzeros and scales keep AWQ's layout. Nibble order inside a word is AWQ's [0,2,4,6,1,3,5,7]: shifting a word by
+// 4j puts columns 2j and 2j + 1 in the low nibble of each 16-bit half.
+//
+// Decode streams the weights: a warp covers 8 word columns (64 outputs) x 4 K lanes, so every 16-byte load of
+// the warp is part of a fully used 128-byte line; each thread issues U independent 16-byte loads (4U rows of its
+// 8 outputs, all in one quantisation group) before using any. Narrow 64-output tiles give enough blocks for
+// every multiprocessor without a deep K split. The nibbles become fp16 in registers with the 0x6400 exponent
+// trick (one lop3 per pair), (q - z) is exact in fp16, products are summed in fp16 over 4 rows only and then in
+// f32, and the group scale is applied once per thread. The 4 K lanes of a warp meet through shuffles, the 8
+// warps through shared memory; a K split across blocks ends in the last-arriving block of the tile, which sums
+// the partials in a fixed order (deterministic), so there is one launch per product.
 // No sm_80+ instructions: lop3 and half2 arithmetic exist from sm_53, so this is also Xavier's (sm_72) path.
 #include "cuda/ops.h"
+
+#include <cstdlib>
 
 namespace jetchat::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int kThreadsN = 8;                       // 8 threads x 16 B = one 128-byte line of a qweight row
-constexpr int kLanesK = kThreads / kThreadsN;      // 32 row lanes per block
-constexpr int kOutPerThread = 32;                  // one 16-byte load: 4 words x 8 nibbles
-constexpr int kTileN = kThreadsN * kOutPerThread;  // 256 outputs per block
-constexpr int kRedStride = kTileN + 8;             // padded so the 4 lanes of a warp hit different banks
+constexpr int kWarps = kThreads / 32;
+constexpr int kWordsPerTile = 8;                    // word columns per warp (8 lanes x 16 B = one 128-byte line)
+constexpr int kTileN = kWordsPerTile * 8;           // 64 outputs per block
+constexpr int kKLanes = kWarps * (32 / kWordsPerTile);  // 32 K lanes per block, each U x 4 rows
 // Activations are scaled by 1/16 before the fp16 products: a 4-row fp16 partial sum of (q - z) * x stays finite
 // for |x| < 17000 instead of 1092 (large activations exist in the MLP of real LLMs); undone with the scale.
 constexpr float kXScale = 1.0f / 16.0f;
@@ -30,16 +37,6 @@ __device__ __forceinline__ __half2 nibbles_to_half2(uint32_t w) {
   return *reinterpret_cast<__half2*>(&r);
 }
 
-__device__ __forceinline__ uint4 load_words(const uint32_t* p, int words_left, bool vector) {
-  if (vector && words_left >= 4) return __ldg(reinterpret_cast<const uint4*>(p));
-  uint4 v = make_uint4(0, 0, 0, 0);
-  if (words_left > 0) v.x = __ldg(p);
-  if (words_left > 1) v.y = __ldg(p + 1);
-  if (words_left > 2) v.z = __ldg(p + 2);
-  if (words_left > 3) v.w = __ldg(p + 3);
-  return v;
-}
-
 struct GemvArgs {
   W4Weight w;
   const float* x;
@@ -47,102 +44,101 @@ struct GemvArgs {
   SplitKScratch s;
 };
 
-template <int R>
+template <int U>
 __global__ void __launch_bounds__(kThreads) w4_gemv_kernel(GemvArgs a) {
-  __shared__ float red[kLanesK * kRedStride];
+  __shared__ float red[kWarps][kTileN];
   __shared__ bool is_last;
-  const int N = a.w.n, K = a.w.k, words_per_row = N / 8;
-  const int tn = threadIdx.x % kThreadsN, lane = threadIdx.x / kThreadsN;
-  const int n0 = blockIdx.x * kTileN + tn * kOutPerThread;
-  const int k0 = (blockIdx.y * kLanesK + lane) * R;
-  const int w0 = n0 / 8;
-  const int words_left = words_per_row - w0;
-  const bool vector = (words_per_row % 4) == 0;  // rows start 16-byte aligned
+  const int N = a.w.n, KB = a.w.k / 4, wpr = N / 8;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int cw = lane % kWordsPerTile;
+  const int kl = warp * (32 / kWordsPerTile) + lane / kWordsPerTile;
+  const int word = blockIdx.x * kWordsPerTile + cw;
+  const int kb0 = (blockIdx.y * kKLanes + kl) * U;  // U | KB (see pick_unroll), so kb0 < KB covers all U
 
-  float acc[kOutPerThread];
+  float acc[8];
 #pragma unroll
-  for (int i = 0; i < kOutPerThread; ++i) acc[i] = 0.0f;
+  for (int i = 0; i < 8; ++i) acc[i] = 0.0f;
 
-  if (k0 < K && words_left > 0) {
-    uint4 q[R];
+  if (word < wpr && kb0 < KB) {
+    const uint4* qp = reinterpret_cast<const uint4*>(a.w.qweight) + int64_t(kb0) * wpr + word;
+    uint4 q[U];
 #pragma unroll
-    for (int r = 0; r < R; ++r) q[r] = load_words(a.w.qweight + int64_t(k0 + r) * words_per_row + w0, words_left, vector);
-    const int g = k0 / a.w.group;
-    const uint4 zw = load_words(a.w.qzeros + int64_t(g) * words_per_row + w0, words_left, vector);
-    float xs[R];
+    for (int u = 0; u < U; ++u) q[u] = __ldg(qp + int64_t(u) * wpr);
+    const int g = kb0 * 4 / a.w.group;
+    const uint32_t zw = __ldg(a.w.qzeros + int64_t(g) * wpr + word);
+    const uint4 sv = __ldg(reinterpret_cast<const uint4*>(a.w.scales + int64_t(g) * N) + word);
+    float4 xs[U];
 #pragma unroll
-    for (int r = 0; r < R; r += 4) {
-      const float4 v = __ldg(reinterpret_cast<const float4*>(a.x + k0 + r));
-      xs[r] = v.x, xs[r + 1] = v.y, xs[r + 2] = v.z, xs[r + 3] = v.w;
-    }
-    __half2 z[16];
-    const uint32_t zwords[4] = {zw.x, zw.y, zw.z, zw.w};
+    for (int u = 0; u < U; ++u) xs[u] = __ldg(reinterpret_cast<const float4*>(a.x) + kb0 + u);
+    __half2 z[4];
 #pragma unroll
-    for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) z[j] = nibbles_to_half2(zw >> (4 * j));
 #pragma unroll
-      for (int j = 0; j < 4; ++j) z[i * 4 + j] = nibbles_to_half2(zwords[i] >> (4 * j));
-
+    for (int u = 0; u < U; ++u) {
+      const uint32_t words[4] = {q[u].x, q[u].y, q[u].z, q[u].w};
+      const float xr[4] = {xs[u].x, xs[u].y, xs[u].z, xs[u].w};
+      __half2 part[4];
 #pragma unroll
-    for (int rb = 0; rb < R; rb += 4) {
-      __half2 part[16];
+      for (int j = 0; j < 4; ++j) part[j] = __float2half2_rn(0.0f);
 #pragma unroll
-      for (int p = 0; p < 16; ++p) part[p] = __float2half2_rn(0.0f);
+      for (int r = 0; r < 4; ++r) {
+        const __half2 xv = __float2half2_rn(xr[r] * kXScale);
 #pragma unroll
-      for (int r = rb; r < rb + 4; ++r) {
-        const __half2 xv = __float2half2_rn(xs[r] * kXScale);
-        const uint32_t words[4] = {q[r].x, q[r].y, q[r].z, q[r].w};
-#pragma unroll
-        for (int i = 0; i < 4; ++i)
-#pragma unroll
-          for (int j = 0; j < 4; ++j)
-            part[i * 4 + j] = __hfma2(__hsub2(nibbles_to_half2(words[i] >> (4 * j)), z[i * 4 + j]), xv, part[i * 4 + j]);
+        for (int j = 0; j < 4; ++j) part[j] = __hfma2(__hsub2(nibbles_to_half2(words[r] >> (4 * j)), z[j]), xv, part[j]);
       }
 #pragma unroll
-      for (int p = 0; p < 16; ++p) {
-        const float2 f = __half22float2(part[p]);
-        acc[2 * p] += f.x;
-        acc[2 * p + 1] += f.y;
+      for (int j = 0; j < 4; ++j) {
+        const float2 f = __half22float2(part[j]);
+        acc[2 * j] += f.x;
+        acc[2 * j + 1] += f.y;
       }
     }
-    // Pair p = 4i + j of word i holds columns 8i + 2j and 8i + 2j + 1.
-    const __half* sc = a.w.scales + int64_t(g) * N + n0;
-    __half scale[kOutPerThread];
-    if (vector && words_left >= 4) {
+    const __half* scale = reinterpret_cast<const __half*>(&sv);
 #pragma unroll
-      for (int i = 0; i < kOutPerThread / 8; ++i)
-        *reinterpret_cast<uint4*>(scale + 8 * i) = __ldg(reinterpret_cast<const uint4*>(sc) + i);
-    } else {
-#pragma unroll
-      for (int c = 0; c < kOutPerThread; ++c) scale[c] = n0 + c < N ? sc[c] : __float2half(0.0f);
-    }
-#pragma unroll
-    for (int c = 0; c < kOutPerThread; ++c) acc[c] *= __half2float(scale[c]) * (1.0f / kXScale);
+    for (int c = 0; c < 8; ++c) acc[c] *= __half2float(scale[c]) * (1.0f / kXScale);
   }
 
-  // Sum the 32 row lanes: red[lane][c * 8 + tn] for output tn * 32 + c.
+  // The warp's 4 K lanes (lanes cw, cw + 8, cw + 16, cw + 24), then the 8 warps.
 #pragma unroll
-  for (int c = 0; c < kOutPerThread; ++c) red[lane * kRedStride + c * kThreadsN + tn] = acc[c];
+  for (int c = 0; c < 8; ++c) {
+    acc[c] += __shfl_xor_sync(0xffffffffu, acc[c], 8);
+    acc[c] += __shfl_xor_sync(0xffffffffu, acc[c], 16);
+  }
+  if (lane < kWordsPerTile) {
+#pragma unroll
+    for (int c = 0; c < 8; ++c) red[warp][cw * 8 + c] = acc[c];
+  }
   __syncthreads();
   const int t = threadIdx.x;
-  const int out = blockIdx.x * kTileN + (t % kThreadsN) * kOutPerThread + t / kThreadsN;
+  const int out = blockIdx.x * kTileN + t;
   float sum = 0.0f;
-#pragma unroll 8
-  for (int l = 0; l < kLanesK; ++l) sum += red[l * kRedStride + t];
+  if (t < kTileN) {
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) sum += red[w][t];
+  }
 
   if (gridDim.y > 1) {
-    if (out < N) a.s.partial[int64_t(blockIdx.y) * N + out] = sum;
+    if (t < kTileN && out < N) a.s.partial[int64_t(blockIdx.y) * N + out] = sum;
     __threadfence();  // partials visible device-wide before the arrival is counted
     __syncthreads();
     if (t == 0) is_last = atomicAdd(&a.s.counters[blockIdx.x], 1u) == gridDim.y - 1;
     __syncthreads();
     if (!is_last) return;
     __threadfence();
-    sum = 0.0f;
-    if (out < N)
-      for (int j = 0; j < int(gridDim.y); ++j) sum += __ldcg(a.s.partial + int64_t(j) * N + out);
     if (t == 0) a.s.counters[blockIdx.x] = 0;  // ready for the next launch
+    if (t >= kTileN || out >= N) return;
+    // Four independent chains (loads in flight), combined in a fixed order.
+    float s4[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const int splits = int(gridDim.y);
+    int j = 0;
+    for (; j + 4 <= splits; j += 4) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) s4[i] += __ldcg(a.s.partial + int64_t(j + i) * N + out);
+    }
+    for (; j < splits; ++j) s4[0] += __ldcg(a.s.partial + int64_t(j) * N + out);
+    sum = (s4[0] + s4[1]) + (s4[2] + s4[3]);
   }
-  if (out < N) {
+  if (t < kTileN && out < N) {
     float v = sum;
     if (a.e.bias) v += a.e.bias[out];
     if (a.e.accumulate) v += a.e.y[out];
@@ -150,20 +146,40 @@ __global__ void __launch_bounds__(kThreads) w4_gemv_kernel(GemvArgs a) {
   }
 }
 
-// Rows per thread: as many as keep at least two blocks per multiprocessor (more bytes in flight per thread),
-// fewer for short matrices so that they still spread over every multiprocessor. R must divide the group.
-int pick_rows(const W4Weight& w, int sm_count) {
-  const int tiles = (w.n + kTileN - 1) / kTileN;
-  for (int r : {16, 8}) {
-    if (w.group % r) continue;
-    const int splits = (w.k + kLanesK * r - 1) / (kLanesK * r);
-    if (int64_t(tiles) * splits >= 2 * int64_t(sm_count)) return r;
+// 16-byte loads per thread: as many as keep at least `kMinBlocksPerSm` blocks per multiprocessor, fewer for
+// short matrices so that they still spread over every multiprocessor. 4U rows must divide the group.
+// JETCHAT_W4_UNROLL / JETCHAT_W4_MIN_BLOCKS override (measurement only).
+int pick_unroll(const W4Weight& w, int sm_count) {
+  static const int forced = [] { const char* e = std::getenv("JETCHAT_W4_UNROLL"); return e ? std::atoi(e) : 0; }();
+  static const int min_blocks = [] {
+    const char* e = std::getenv("JETCHAT_W4_MIN_BLOCKS");
+    return e ? std::atoi(e) : 2;
+  }();
+  if (forced > 0 && w.group % (4 * forced) == 0) return forced;
+  const int tiles = (w.n / 8 + kWordsPerTile - 1) / kWordsPerTile;
+  for (int u : {16, 8, 4, 2}) {
+    if (w.group % (4 * u)) continue;
+    const int splits = (w.k / 4 + kKLanes * u - 1) / (kKLanes * u);
+    if (int64_t(tiles) * splits >= int64_t(min_blocks) * sm_count) return u;
   }
-  return 4;
+  return 1;
 }
 
-dim3 gemv_grid(const W4Weight& w, int rows) {
-  return dim3(unsigned((w.n + kTileN - 1) / kTileN), unsigned((w.k + kLanesK * rows - 1) / (kLanesK * rows)));
+dim3 gemv_grid(const W4Weight& w, int u) {
+  return dim3(unsigned((w.n / 8 + kWordsPerTile - 1) / kWordsPerTile),
+              unsigned((w.k / 4 + kKLanes * u - 1) / (kKLanes * u)));
+}
+
+__global__ void w4_repack_kernel(const uint32_t* awq, uint32_t* out, int wpr, int kb_count) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;  // one output uint4
+  if (i >= int64_t(kb_count) * wpr) return;
+  const int64_t kb = i / wpr, word = i % wpr;
+  uint4 v;
+  v.x = awq[(4 * kb + 0) * wpr + word];
+  v.y = awq[(4 * kb + 1) * wpr + word];
+  v.z = awq[(4 * kb + 2) * wpr + word];
+  v.w = awq[(4 * kb + 3) * wpr + word];
+  reinterpret_cast<uint4*>(out)[i] = v;
 }
 
 __global__ void w4_dequantize_kernel(W4Weight w, int row0, int rows, __half* out) {
@@ -176,10 +192,14 @@ __global__ void w4_dequantize_kernel(W4Weight w, int row0, int rows, __half* out
   const int g = kb / w.group;  // 8 | group, so the 8 rows share a group
   const uint32_t zw = w.qzeros[int64_t(g) * words_per_row + word];
   __half2 res[8][4];  // [output column within the word][row pair]
+  // Rows kb..kb+7 of this word column: two 16-byte vectors of the repacked layout (kb is a multiple of 8).
+  const uint4* qp = reinterpret_cast<const uint4*>(w.qweight) + int64_t(kb / 4) * words_per_row + word;
+  const uint4 qa = __ldg(qp), qb = __ldg(qp + words_per_row);
+  const uint32_t qrows[8] = {qa.x, qa.y, qa.z, qa.w, qb.x, qb.y, qb.z, qb.w};
 #pragma unroll
   for (int r = 0; r < 8; r += 2) {
-    const uint32_t q0 = __ldg(w.qweight + int64_t(kb + r) * words_per_row + word);
-    const uint32_t q1 = __ldg(w.qweight + int64_t(kb + r + 1) * words_per_row + word);
+    const uint32_t q0 = qrows[r];
+    const uint32_t q1 = qrows[r + 1];
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
       const __half2 z = nibbles_to_half2(zw >> (4 * j));
@@ -200,22 +220,31 @@ __global__ void w4_dequantize_kernel(W4Weight w, int row0, int rows, __half* out
 }  // namespace
 
 int64_t w4_gemv_scratch_floats(const W4Weight& w, int sm_count) {
-  const dim3 g = gemv_grid(w, pick_rows(w, sm_count));
+  const dim3 g = gemv_grid(w, pick_unroll(w, sm_count));
   return g.y > 1 ? int64_t(g.y) * w.n : 0;
+}
+
+cudaError_t w4_repack(const uint32_t* awq_qweight, uint32_t* out, int n, int k, cudaStream_t stream) {
+  if (n % 8 || k % 4) return cudaErrorInvalidValue;
+  const int64_t vectors = int64_t(k / 4) * (n / 8);
+  w4_repack_kernel<<<unsigned((vectors + 255) / 256), 256, 0, stream>>>(awq_qweight, out, n / 8, k / 4);
+  return cudaGetLastError();
 }
 
 cudaError_t w4_gemv(const W4Weight& w, const float* x, const Epilogue& e, const SplitKScratch& s, int sm_count,
                     cudaStream_t stream) {
   if (w.n % 8 || w.group % 4 || w.k % w.group) return cudaErrorInvalidValue;
-  const int rows = pick_rows(w, sm_count);
-  const dim3 grid = gemv_grid(w, rows);
+  const int u = pick_unroll(w, sm_count);
+  const dim3 grid = gemv_grid(w, u);
   if (grid.y > 1 && (int64_t(grid.y) * w.n > s.partial_floats || int(grid.x) > s.counter_count))
     return cudaErrorInvalidValue;
   const GemvArgs a{w, x, e, s};
-  switch (rows) {
+  switch (u) {
     case 16: w4_gemv_kernel<16><<<grid, kThreads, 0, stream>>>(a); break;
     case 8: w4_gemv_kernel<8><<<grid, kThreads, 0, stream>>>(a); break;
-    default: w4_gemv_kernel<4><<<grid, kThreads, 0, stream>>>(a); break;
+    case 4: w4_gemv_kernel<4><<<grid, kThreads, 0, stream>>>(a); break;
+    case 2: w4_gemv_kernel<2><<<grid, kThreads, 0, stream>>>(a); break;
+    default: w4_gemv_kernel<1><<<grid, kThreads, 0, stream>>>(a); break;
   }
   return cudaGetLastError();
 }

@@ -14,9 +14,10 @@ namespace jetchat::cuda {
 
 enum class WType : uint8_t { kF32, kF16, kBF16 };
 
-// AWQ GEMM-layout 4-bit weight [N outputs, K inputs] as the kernels read it: qweight [K, N/8] and qzeros
-// [K/G, N/8] in AWQ's nibble order [0,2,4,6,1,3,5,7] (kept: shifting a word by 4i yields columns 2i and 2i+1 in
-// the low nibble of each 16-bit half, which is what the dequantisation consumes), scales [K/G, N] fp16.
+// 4-bit weight [N outputs, K inputs] as the kernels read it: AWQ's words in AWQ's nibble order [0,2,4,6,1,3,5,7]
+// (kept: shifting a word by 4i yields columns 2i and 2i+1 in the low nibble of each 16-bit half, which is what
+// the dequantisation consumes), qweight repacked by w4_repack so that rows 4kb..4kb+3 of a word column are one
+// 16-byte vector (word (k, c) at [(k/4 * N/8 + c) * 4 + k % 4]), qzeros [K/G, N/8] and scales [K/G, N] fp16 as AWQ.
 struct W4Weight {
   const uint32_t* qweight = nullptr;
   const uint32_t* qzeros = nullptr;
@@ -45,6 +46,8 @@ struct SplitKScratch {
 int64_t w4_gemv_scratch_floats(const W4Weight& w, int sm_count);
 cudaError_t w4_gemv(const W4Weight& w, const float* x, const Epilogue& e, const SplitKScratch& s, int sm_count,
                     cudaStream_t stream);
+// AWQ's qweight [K, N/8] words (device memory) into the kernels' order (see W4Weight); out must not alias.
+cudaError_t w4_repack(const uint32_t* awq_qweight, uint32_t* out, int n, int k, cudaStream_t stream);
 // Rows [row0, row0 + rows) of W as fp16 [rows, K] (nn.Linear layout), for the tensor-core (cuBLAS) prefill path.
 cudaError_t w4_dequantize(const W4Weight& w, int row0, int rows, __half* out, cudaStream_t stream);
 
