@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "gguf.h"
 #include "jetchat/session.h"
 #include "llama2c_import.h"
 #include "model_impl.h"
@@ -256,13 +257,22 @@ void add_tokenize(CLI::App& app) {
   auto text = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto no_bos = std::make_shared<bool>(false);
-  c->add_option("MODEL", *path, "model directory or a SentencePiece .model file")->required();
+  c->add_option("MODEL", *path, "model directory, a SentencePiece .model file or a .gguf file")->required();
   c->add_option("--text", *text, "text to encode")->required();
   c->add_flag("--json", *json, "print {\"ids\": [...], \"pieces\": [...]}");
   c->add_flag("--no-bos", *no_bos, "do not prepend BOS");
   c->callback([=] {
-    const bool is_file = path->size() > 6 && path->compare(path->size() - 6, 6, ".model") == 0;
-    auto tok = is_file ? Tokenizer::from_sentencepiece_file(*path) : Tokenizer::load(*path);
+    auto ends_with = [&](std::string_view suffix) {
+      return path->size() > suffix.size() && path->compare(path->size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    auto open = [&]() -> Result<std::unique_ptr<Tokenizer>> {
+      if (ends_with(".model")) return Tokenizer::from_sentencepiece_file(*path);
+      if (!ends_with(".gguf")) return Tokenizer::load(*path);
+      auto gguf = GgufFile::open(*path);
+      if (!gguf) return gguf.status();
+      return Tokenizer::from_gguf(**gguf);
+    };
+    auto tok = open();
     if (!tok) return void(fail(tok.status()));
     const auto ids = (*tok)->encode(*text, !*no_bos, true);
     if (*json) {

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <set>
 
+#include "gguf.h"
+#include "gguf_vocab.h"
 #include "json_util.h"
 
 namespace fs = std::filesystem;
@@ -165,23 +167,52 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece_file(const std:
   if (!s.ok() || t->sp_->GetPieceSize() == 0)
     return Status(StatusCode::kInvalidFormat,
                   path + ": not a valid SentencePiece model (" + (s.ok() ? "no pieces" : s.ToString()) + ")");
-  const std::string proto = t->sp_->serialized_model_proto();
-  const NormalizerFlags flags = read_normalizer_flags(proto);
-  t->add_dummy_prefix_ = flags.add_dummy_prefix;
-  t->strip_first_space_ = flags.add_dummy_prefix || flags.remove_extra_whitespaces;  // as SentencePiece's decoder
-  if (t->add_dummy_prefix_) {
-    t->sp_continue_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
-    const auto c = t->sp_continue_->LoadFromSerializedProto(proto + std::string(kNoDummyPrefixSpec));
-    if (!c.ok()) return Status(StatusCode::kInternal, path + ": cannot reload without dummy prefix: " + c.ToString());
-  }
-  t->vocab_size_ = t->sp_->GetPieceSize();
-  t->bos_id_ = t->sp_->bos_id();
-  t->eos_id_ = t->sp_->eos_id();
-  // Control pieces (<s>, </s>) are special tokens, as HF declares them.
-  for (int id = 0; id < t->vocab_size_; ++id)
-    if (t->sp_->IsControl(id)) t->add_token(t->sp_->IdToPiece(id), id, true);
-  t->sort_specials();
+  const Status done = t->finish_load(path);
+  if (!done) return done;
   return t;
+}
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const GgufFile& gguf) {
+  auto proto = sentencepiece_proto_from_gguf(gguf);
+  if (!proto) return proto.status();
+  std::unique_ptr<Tokenizer> t(new Tokenizer());
+  const auto s = t->sp_->LoadFromSerializedProto(*proto);
+  if (!s.ok())
+    return Status(StatusCode::kInvalidFormat, gguf.name() + ": SentencePiece refuses the vocabulary in "
+                                                            "tokenizer.ggml.*: " + s.ToString());
+  const Status done = t->finish_load(gguf.name());
+  if (!done) return done;
+  // The file's own BOS/EOS ids win over the pieces SentencePiece guesses by name (<s>, </s>).
+  for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
+    if (!gguf.find(key)) continue;
+    auto id = gguf.get_uint(key);
+    if (!id) return id.status();
+    if (*id >= uint64_t(t->vocab_size_))
+      return Status(StatusCode::kInvalidFormat, gguf.name() + ": key '" + key + "' is " + std::to_string(*id) +
+                                                    ", outside the vocabulary of " + std::to_string(t->vocab_size_));
+    (std::string_view(key) == "tokenizer.ggml.bos_token_id" ? t->bos_id_ : t->eos_id_) = int32_t(*id);
+  }
+  return t;
+}
+
+Status Tokenizer::finish_load(const std::string& where) {
+  const std::string proto = sp_->serialized_model_proto();
+  const NormalizerFlags flags = read_normalizer_flags(proto);
+  add_dummy_prefix_ = flags.add_dummy_prefix;
+  strip_first_space_ = flags.add_dummy_prefix || flags.remove_extra_whitespaces;  // as SentencePiece's decoder
+  if (add_dummy_prefix_) {
+    sp_continue_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
+    const auto c = sp_continue_->LoadFromSerializedProto(proto + std::string(kNoDummyPrefixSpec));
+    if (!c.ok()) return Status(StatusCode::kInternal, where + ": cannot reload without dummy prefix: " + c.ToString());
+  }
+  vocab_size_ = sp_->GetPieceSize();
+  bos_id_ = sp_->bos_id();
+  eos_id_ = sp_->eos_id();
+  // Control pieces (<s>, </s>) are special tokens, as HF declares them.
+  for (int id = 0; id < vocab_size_; ++id)
+    if (sp_->IsControl(id)) add_token(sp_->IdToPiece(id), id, true);
+  sort_specials();
+  return Status::ok();
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string& model_dir) {

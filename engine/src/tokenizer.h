@@ -18,12 +18,16 @@ class SentencePieceProcessor;
 
 namespace jetchat {
 
+class GgufFile;
+
 class Tokenizer {
  public:
   // Loads <dir>/tokenizer.model and the special tokens declared by the JSON files beside it.
   static Result<std::unique_ptr<Tokenizer>> load(const std::string& model_dir);
   // A bare SentencePiece model file, no added tokens.
   static Result<std::unique_ptr<Tokenizer>> from_sentencepiece_file(const std::string& path);
+  // The vocabulary a GGUF file carries in its tokenizer.ggml.* metadata; SentencePiece ("llama") models only.
+  static Result<std::unique_ptr<Tokenizer>> from_gguf(const GgufFile& gguf);
   ~Tokenizer();
 
   // parse_special: strings of special tokens in the text ("<|im_start|>") become their single ids; otherwise they
@@ -53,6 +57,8 @@ class Tokenizer {
     int32_t id;
     bool special;  // false: an added token that is ordinary text (always matched, shown when decoded)
   };
+  // Settings that follow from the loaded SentencePiece model; `where` names it in errors.
+  Status finish_load(const std::string& where);
   Status read_added_tokens(const std::string& dir);
   void add_token(const std::string& text, int32_t id, bool special);
   void sort_specials();

@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 
+#include "gguf.h"
 #include "support/fixtures.h"
 
 namespace fs = std::filesystem;
@@ -52,7 +53,8 @@ Ids parse_ids(const std::string& line) {
   return ids;
 }
 
-TEST(Tokenizer, LlamaCppVocabVectors) {
+// llama.cpp's vocabulary test vectors for Llama 2: (text, ids) pairs.
+std::vector<std::pair<std::string, Ids>> llamacpp_vectors() {
   // Each string is followed by "\n__ggml_vocab_test__\n", so a string may be empty or consist of newlines.
   const std::string inp = test::read_file(test::fixture("llamacpp-vocab/ggml-vocab-llama-spm.gguf.inp"));
   const std::string out = test::read_file(test::fixture("llamacpp-vocab/ggml-vocab-llama-spm.gguf.out"));
@@ -65,17 +67,50 @@ TEST(Tokenizer, LlamaCppVocabVectors) {
   std::vector<std::string> lines;
   std::istringstream ss(out);
   for (std::string line; std::getline(ss, line);) lines.push_back(line);
-  ASSERT_EQ(texts.size(), 46u);
-  ASSERT_EQ(lines.size(), texts.size());
-  EXPECT_EQ(texts[2], "");
-  EXPECT_EQ(texts[7], "\n");
+  EXPECT_EQ(texts.size(), 46u);
+  EXPECT_EQ(lines.size(), texts.size());
+  if (texts.size() > 7) {
+    EXPECT_EQ(texts[2], "");
+    EXPECT_EQ(texts[7], "\n");
+  }
+  std::vector<std::pair<std::string, Ids>> vectors;
+  for (size_t i = 0; i < texts.size() && i < lines.size(); ++i) vectors.emplace_back(texts[i], parse_ids(lines[i]));
+  return vectors;
+}
 
+void expect_llamacpp_vectors(const Tokenizer& tok) {
+  const auto vectors = llamacpp_vectors();
+  ASSERT_EQ(vectors.size(), 46u);
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    const auto& [text, ids] = vectors[i];
+    EXPECT_EQ(tok.encode(text, false), ids) << "string " << i << ": '" << text << "'";
+    // parse_special changes nothing when the text holds no special token.
+    EXPECT_EQ(tok.encode(text, false, true), ids) << "string " << i;
+  }
+}
+
+TEST(Tokenizer, LlamaCppVocabVectors) {
   auto tok = open_model(llama_model());
   ASSERT_TRUE(tok);
-  for (size_t i = 0; i < texts.size(); ++i) {
-    EXPECT_EQ(tok->encode(texts[i], false), parse_ids(lines[i])) << "string " << i << ": '" << texts[i] << "'";
-    // parse_special changes nothing when the text holds no special token.
-    EXPECT_EQ(tok->encode(texts[i], false, true), parse_ids(lines[i])) << "string " << i;
+  expect_llamacpp_vectors(*tok);
+}
+
+// The same vectors through the vocabulary llama.cpp stores in its GGUF file, rebuilt as a SentencePiece model.
+TEST(Tokenizer, LlamaCppVocabVectorsFromGguf) {
+  auto gguf = GgufFile::open(test::fixture("llamacpp-vocab/ggml-vocab-llama-spm.gguf"));
+  ASSERT_TRUE(gguf) << gguf.status().message();
+  auto tok = Tokenizer::from_gguf(**gguf);
+  ASSERT_TRUE(tok) << tok.status().message();
+  EXPECT_EQ((*tok)->vocab_size(), 32000);
+  EXPECT_EQ((*tok)->bos_id(), 1);
+  EXPECT_EQ((*tok)->eos_id(), 2);
+  expect_llamacpp_vectors(**tok);
+  // Encoding and decoding agree with the original tokenizer.model, piece for piece.
+  auto reference = open_model(llama_model());
+  ASSERT_TRUE(reference);
+  for (const auto& [text, ids] : llamacpp_vectors()) {
+    EXPECT_EQ((*tok)->decode(ids), reference->decode(ids)) << text;
+    for (int32_t id : ids) EXPECT_EQ((*tok)->piece(id), reference->piece(id));
   }
 }
 
