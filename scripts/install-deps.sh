@@ -2,9 +2,14 @@
 # Installs what JetChat needs to build and test, from Debian 12 / Ubuntu 22.04 packages. Run as root or with sudo.
 #   scripts/install-deps.sh          engine, CLI, tests
 #   scripts/install-deps.sh --app    also the Qt 6 app and its tests
+#   scripts/install-deps.sh --aarch64  also the aarch64 cross compiler, qemu-user and the arm64 apt sources for
+#                                      scripts/test-aarch64.sh (which downloads and extracts the arm64 -dev packages)
 set -euo pipefail
-want_app=0
-for a in "$@"; do [ "$a" = --app ] && want_app=1; done
+want_app=0 want_aarch64=0
+for a in "$@"; do
+  [ "$a" = --app ] && want_app=1
+  [ "$a" = --aarch64 ] && want_aarch64=1
+done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
@@ -20,12 +25,22 @@ if [ "$want_app" = 1 ]; then
          qml6-module-qt-labs-folderlistmodel qt6-virtualkeyboard-dev qt6-virtualkeyboard-plugin
          qml6-module-qtquick-virtualkeyboard fonts-noto-cjk fonts-noto-color-emoji)
 fi
+need_update=0
+if [ "$want_aarch64" = 1 ]; then
+  pkgs+=(g++-aarch64-linux-gnu qemu-user)
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $SUDO dpkg --add-architecture arm64
+    need_update=1
+  fi
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+if [ "${#missing[@]}" -gt 0 ] || [ "$need_update" = 1 ]; then
+  $SUDO apt-get update -qq
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
-  $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test: a Release build of everything (engine, CLI, server, app; the CUDA backend too when
-# nvcc is present: its tests skip without a GPU) and an AddressSanitizer + UBSan build of the engine's suite.
+# nvcc is present: its tests skip without a GPU), an AddressSanitizer + UBSan build of the engine's suite, and an
+# aarch64 cross build whose CPU tests run under qemu-user (scripts/test-aarch64.sh: the NEON kernels; needs
+# `scripts/install-deps.sh --aarch64`, skipped with a notice where the cross compiler or qemu is missing).
 # Build folders are kept (build-release/, build-sanitize/) and ccache is used, so reruns are incremental.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +21,9 @@ run_suite build-release -DCMAKE_BUILD_TYPE=Release -DJETCHAT_APP=ON
 echo "== Sanitizer build (ASan + UBSan) and tests"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   run_suite build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJETCHAT_SANITIZE=ON -DJETCHAT_CUDA=OFF
+echo "== aarch64 cross build (NEON kernels) and CPU tests under qemu-user"
+if command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64 >/dev/null; then
+  bash scripts/test-aarch64.sh
+else
+  echo "SKIPPED: no aarch64-linux-gnu-g++ or qemu-aarch64 (scripts/install-deps.sh --aarch64 installs them)"
+fi
