@@ -33,6 +33,8 @@ class AppSettings : public QObject {
   JETCHAT_SETTING(int, contextLength, ContextLength, "model/contextLength", 2048)
   JETCHAT_SETTING(QString, lastModel, LastModel, "model/last", QString())
   JETCHAT_SETTING(QStringList, extraModelDirs, ExtraModelDirs, "model/extraDirs", QStringList())
+  // Remote OpenAI-compatible endpoints (#7): maps of name, baseUrl, model, apiKey. The key stays here, never logged.
+  JETCHAT_SETTING(QVariantList, remoteEndpoints, RemoteEndpoints, "remote/endpoints", QVariantList())
   JETCHAT_SETTING(bool, kiosk, Kiosk, "kiosk/enabled", false)
   JETCHAT_SETTING(int, idleMinutes, IdleMinutes, "kiosk/idleMinutes", 3)
   JETCHAT_SETTING(QString, pin, Pin, "kiosk/pin", QStringLiteral("2580"))

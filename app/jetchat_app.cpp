@@ -6,6 +6,7 @@
 #include <QQuickWindow>
 
 #include "jetchat_backend.h"
+#include "routing_backend.h"
 
 QUrl JetChatApp::mainQmlUrl() { return QUrl(QStringLiteral("qrc:/qt/qml/JetChat/Main.qml")); }
 
@@ -14,8 +15,30 @@ JetChatApp::JetChatApp(const AppOptions& options, std::unique_ptr<InferenceBacke
       m_options(options),
       m_settings(options.settingsFile),
       m_virtualKeyboard(!qgetenv("QT_IM_MODULE").isEmpty() && AppOptions::virtualKeyboardInstalled()) {
-  if (!backend) backend = std::make_unique<JetchatBackend>();
+  if (!backend) {
+    auto routing = std::make_unique<RoutingBackend>(std::make_unique<JetchatBackend>());
+    m_routing = routing.get();
+    backend = std::move(routing);
+  }
   m_controller = std::make_unique<ChatController>(std::move(backend), &m_settings, &m_store);
+  const auto updateRemote = [this] {
+    const QVariantList endpoints = m_settings.remoteEndpoints();
+    m_catalog.setRemoteEndpoints(endpoints);
+    if (!m_routing) return;
+    QList<RoutingBackend::Named> named;
+    for (const QVariant& v : endpoints) {
+      const QVariantMap m = v.toMap();
+      RoutingBackend::Named n;
+      n.name = m.value(QStringLiteral("name")).toString();
+      n.endpoint.baseUrl = QUrl(m.value(QStringLiteral("baseUrl")).toString());
+      n.endpoint.model = m.value(QStringLiteral("model")).toString();
+      n.endpoint.apiKey = m.value(QStringLiteral("apiKey")).toString();
+      named.append(n);
+    }
+    m_routing->setEndpoints(named);
+  };
+  connect(&m_settings, &AppSettings::remoteEndpointsChanged, this, updateRemote);
+  updateRemote();
   m_kiosk = options.kiosk || m_settings.kiosk();
   if (options.scale > 0) m_settings.setScale(options.scale);
 
@@ -56,6 +79,11 @@ void JetChatApp::setKiosk(bool on) {
 void JetChatApp::loadInitialModel() {
   QString wanted = m_options.model;
   // The last model comes back, unless it was the built-in demo: a real model found since is better (#9).
+  if (wanted.isEmpty() && m_settings.lastModel().startsWith(QStringLiteral("remote:")) &&
+      m_catalog.indexOfPath(m_settings.lastModel()) >= 0) {
+    m_controller->switchModel(m_settings.lastModel());
+    return;
+  }
   if (wanted.isEmpty() && QFileInfo::exists(m_settings.lastModel() + QStringLiteral("/config.json")) &&
       !ModelCatalog::isBuiltInPath(m_settings.lastModel()))
     wanted = m_settings.lastModel();

@@ -20,6 +20,7 @@
 
 class QQmlApplicationEngine;
 class QQuickWindow;
+class RoutingBackend;
 
 class JetChatApp : public QObject {
   Q_OBJECT
@@ -75,6 +76,7 @@ class JetChatApp : public QObject {
   ModelCatalog m_catalog;
   IdleWatcher m_idle;
   UiLanguage m_language;
+  RoutingBackend* m_routing = nullptr;  // owned by the controller's worker; null with a test backend
   std::unique_ptr<ChatController> m_controller;
   bool m_kiosk = false;
   bool m_virtualKeyboard = false;

@@ -4,6 +4,8 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
+#include <QUrl>
+#include <algorithm>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "jetchat/engine.h"
@@ -11,7 +13,7 @@
 ModelCatalog::ModelCatalog(QObject* parent) : QAbstractListModel(parent) {
   connect(&m_watcher, &QFutureWatcher<QList<Entry>>::finished, this, [this] {
     beginResetModel();
-    m_entries = m_watcher.result();
+    m_entries = m_watcher.result() + m_remote;
     endResetModel();
     m_scanning = false;
     emit countChanged();
@@ -153,7 +155,7 @@ void ModelCatalog::refresh() {
 }
 
 int ModelCatalog::indexOfPath(const QString& path) const {
-  const QString wanted = QDir(path).absolutePath();
+  const QString wanted = path.startsWith(QStringLiteral("remote:")) ? path : QDir(path).absolutePath();
   for (int i = 0; i < m_entries.size(); ++i)
     if (m_entries[i].path == wanted) return i;
   return -1;
@@ -177,4 +179,30 @@ int ModelCatalog::preferredRow(qint64 availableBytes) const {
     if (builtInRow < 0) builtInRow = row;
   }
   return builtInRow;
+}
+
+void ModelCatalog::setRemoteEndpoints(const QVariantList& endpoints) {
+  QList<Entry> remote;
+  for (const QVariant& v : endpoints) {
+    const QVariantMap m = v.toMap();
+    Entry e;
+    e.name = m.value(QStringLiteral("name")).toString();
+    if (e.name.isEmpty()) continue;
+    e.path = QStringLiteral("remote:") + e.name;
+    e.architecture = QStringLiteral("remote");
+    e.family = QStringLiteral("remote");
+    const QUrl url(m.value(QStringLiteral("baseUrl")).toString());
+    e.dtype = m.value(QStringLiteral("model")).toString() + QStringLiteral(" @ ") + url.host() +
+              (url.port() > 0 ? QStringLiteral(":") + QString::number(url.port()) : QString());
+    if (!url.isValid() || url.host().isEmpty()) e.error = QStringLiteral("not a valid server address");
+    remote.append(e);
+  }
+  beginResetModel();
+  m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(),
+                                 [](const Entry& e) { return e.path.startsWith(QStringLiteral("remote:")); }),
+                  m_entries.end());
+  m_remote = remote;
+  m_entries += m_remote;
+  endResetModel();
+  emit countChanged();
 }

@@ -63,6 +63,9 @@ class ModelCatalog : public QAbstractListModel {
   bool scanning() const { return m_scanning; }
   int count() const { return int(m_entries.size()); }
 
+  // Remote endpoints (#7) listed after the scanned models, as "remote:NAME" paths: maps of name, baseUrl, model.
+  void setRemoteEndpoints(const QVariantList& endpoints);
+
   Q_INVOKABLE void refresh();
   Q_INVOKABLE int indexOfPath(const QString& path) const;
   Q_INVOKABLE QVariantMap get(int row) const;
@@ -80,7 +83,8 @@ class ModelCatalog : public QAbstractListModel {
  private:
   QStringList m_folders;
   int m_contextLength = 0;
-  QList<Entry> m_entries;
+  QList<Entry> m_entries;      // scanned, then remote
+  QList<Entry> m_remote;
   QFutureWatcher<QList<Entry>> m_watcher;
   bool m_rescan = false;  // folders changed while scanning
   bool m_scanning = false;  // until the results are in m_entries (the future may finish before its signal)
