@@ -19,6 +19,7 @@ ItemDelegate {
     property real available: 0     // bytes the model may use: free memory plus the current model's
     property bool current: false
     readonly property bool usable: error.length === 0
+    readonly property bool remote: architecture === "remote"   // an OpenAI-compatible endpoint (#7)
     readonly property bool fits: usable && bytesNeeded <= available
 
     implicitHeight: Math.max(Theme.touchTarget * 1.6, layout.implicitHeight + 2 * Theme.padding)
@@ -62,14 +63,15 @@ ItemDelegate {
         Label {
             Layout.fillWidth: true
             visible: card.usable
-            text: qsTr("%1 · %2 parameters · %3").arg(card.architecture).arg(Format.count(card.parameters)).arg(card.dtype)
+            text: card.remote ? qsTr("Remote server · %1").arg(card.dtype)
+                              : qsTr("%1 · %2 parameters · %3").arg(card.architecture).arg(Format.count(card.parameters)).arg(card.dtype)
             color: Theme.textDim
             font.pixelSize: Theme.fontSmall
             elide: Text.ElideRight
         }
         Label {
             Layout.fillWidth: true
-            visible: card.usable
+            visible: card.usable && !card.remote
             text: qsTr("Needs %1 at %2 tokens of context; %3 available")
                   .arg(Format.gib(card.bytesNeeded)).arg(card.context).arg(Format.gib(card.available))
             color: card.fits ? Theme.textDim : Theme.danger

@@ -311,6 +311,11 @@
   <context>
     <name>ModelCard</name>
     <message>
+      <location filename="../../qml/JetChat/ModelCard.qml" line="64" />
+      <source>Remote server · %1</source>
+      <translation>远程服务器 · %1</translation>
+    </message>
+    <message>
       <location filename="../../qml/JetChat/ModelCard.qml" line="56" />
       <source>built-in demo — load a real model for real answers</source>
       <translation>内置演示模型 — 加载真实模型以获得真正的回答</translation>

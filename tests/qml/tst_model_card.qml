@@ -56,6 +56,14 @@ Item {
             verify(labelTexts(demo).indexOf("built-in demo — load a real model for real answers") >= 0, labelTexts(demo))
         }
 
+        function test_remote() {
+            const card = createTemporaryObject(cardComponent, root, {available: 0, architecture: "remote",
+                                                                     dtype: "internlm2 @ 10.0.0.5:8080", bytesNeeded: 0})
+            verify(card.fits)
+            verify(labelTexts(card).indexOf("Remote server · internlm2 @ 10.0.0.5:8080") >= 0, labelTexts(card))
+            verify(labelTexts(card).indexOf("Needs") < 0)
+        }
+
         function test_unusable() {
             const card = createTemporaryObject(cardComponent, root, {available: 1e12, error: "config.json: bad JSON"})
             verify(!card.usable)
