@@ -41,7 +41,11 @@ void store_from_f32(DType t, void* p, int64_t i, float v) {
 }  // namespace
 
 CpuBackend::CpuBackend(const CpuBackendOptions& opts)
-    : pool_(opts.threads), vec_(vec_kernels_best()), q4_(q4_kernels_best()) {}
+    : pool_(opts.threads), vec_(vec_kernels_best()), q4_(q4_kernels_best()) {
+  // JETCHAT_Q4_ACT=int8-all: int8 activations for prefill too (perplexity of the int8 numerics; slower).
+  const char* act = std::getenv("JETCHAT_Q4_ACT");
+  q4_int8_all_ = act && std::string(act) == "int8-all";
+}
 CpuBackend::~CpuBackend() = default;
 
 std::string CpuBackend::name() const {
@@ -145,6 +149,21 @@ void CpuBackend::matmul_q4(Tensor& y, const Tensor& x, const Tensor& w) {
   const int64_t n = x.rows, k = w.cols, out = w.rows, groups = l.groups();
   const float* xs = static_cast<const float*>(x.data);
   float* ys = static_cast<float*>(y.data);
+  const uint8_t* wb = static_cast<const uint8_t*>(w.data);
+  const size_t stride = l.row_stride();
+  if (q4_.dot_i8 && (n == 1 || q4_int8_all_)) {
+    // Decode (issue #3): the activation row quantised to int8 once, integer dot products per weight row.
+    for (int64_t t = 0; t < n; ++t) {
+      q4_quantize_x(xs + t * k, k, l.group, q4_xq_);
+      float* yt = ys + t * out;
+      pool_.parallel_for(out, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r)
+          q4_.dot_i8(wb + size_t(r) * stride, k, l.group, q4_xq_.q.data(), q4_xq_.d.data(), q4_xq_.xsum.data(),
+                     yt + r);
+      }, 16);
+    }
+    return;
+  }
   // The zero points enter as zero * sum(x over the group): summed once here for all output rows.
   q4_xsum_.resize(size_t(n * groups));
   for (int64_t t = 0; t < n; ++t)
@@ -153,8 +172,6 @@ void CpuBackend::matmul_q4(Tensor& y, const Tensor& x, const Tensor& w) {
       for (int64_t j = g * l.group; j < (g + 1) * l.group; ++j) s += xs[t * k + j];
       q4_xsum_[size_t(t * groups + g)] = s;
     }
-  const uint8_t* wb = static_cast<const uint8_t*>(w.data);
-  const size_t stride = l.row_stride();
   pool_.parallel_for(out, [&](int64_t r0, int64_t r1) {
     float tile[kMaxTile];
     for (int64_t r = r0; r < r1; ++r)

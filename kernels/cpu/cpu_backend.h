@@ -41,6 +41,8 @@ class CpuBackend final : public Backend {
   ThreadPool pool_;
   const VecKernels& vec_;
   const Q4Kernels& q4_;
+  Q4QuantX q4_xq_;             // the int8-quantised activation row of the current decode matmul
+  bool q4_int8_all_ = false;   // JETCHAT_Q4_ACT=int8-all
   std::vector<float> q4_xsum_;  // (tokens, groups) per-group activation sums of the current 4-bit matmul
   int64_t bytes_in_use_ = 0;
 };

@@ -47,15 +47,41 @@ void q4_dequant_row(const Q4Layout& l, const uint8_t* row, float* out);
 using Q4DotTileFn = void (*)(const uint8_t* row, int64_t cols, int group, const float* x, int64_t ldx,
                              const float* xsum, int nt, float* out);
 
+// Decode with int8 activations (issue #3): the activation row is quantised once per matmul by q4_quantize_x,
+// per kQ4Block block b: d[b] = max|x| / 127, xq = round(x / d[b]) in -127..127, stored reordered so that the
+// integer kernels need no shuffles. Blocks go in chunks of kQ4XChunk (the last chunk may be shorter, nb blocks):
+// first the nb runs x[0..15] of its blocks (16 bytes each), then the nb runs x[16..31] -- the order a 64-byte
+// load of the packed weights has after `& 0xF` and `>> 4`. xsum[g] is the group's sum of the *quantised*
+// values (sum of d[b] * xq), so the result is exactly W . x^ with x^ the dequantised row: the zero points add no
+// error of their own, and the only error is that of x^ (|x^ - x| <= d[b] / 2 per element).
+constexpr int kQ4XChunk = 4;
+struct Q4QuantX {
+  std::vector<int8_t> q;    // [cols], reordered as above
+  std::vector<float> d;     // [cols / kQ4Block]
+  std::vector<float> xsum;  // [cols / group]
+};
+void q4_quantize_x(const float* x, int64_t cols, int group, Q4QuantX& out);
+
+// out = W[row] . x^ for one activation row quantised by q4_quantize_x (xq, d, xsum from Q4QuantX).
+using Q4DotI8Fn = void (*)(const uint8_t* row, int64_t cols, int group, const int8_t* xq, const float* d,
+                           const float* xsum, float* out);
+
 struct Q4Kernels {
   const char* isa;
   Q4DotTileFn dot;
+  Q4DotI8Fn dot_i8 = nullptr;  // set where the CPU has integer dot products (VNNI); used for nt == 1
 };
+
+// Portable reference of the int8-activation kernel (tests).
+void q4_dot_i8_scalar(const uint8_t* row, int64_t cols, int group, const int8_t* xq, const float* d,
+                      const float* xsum, float* out);
 
 const Q4Kernels& q4_kernels_scalar();
 #if defined(JETCHAT_X86)
 const Q4Kernels& q4_kernels_avx2();
 const Q4Kernels& q4_kernels_avx512();
+const Q4Kernels& q4_kernels_avx512_vnni();  // avx512's f32 kernels + an AVX-512 VNNI int8 decode kernel
+const Q4Kernels& q4_kernels_avx2_vnni();    // avx2's f32 kernels + an AVX-VNNI (VEX, 256-bit) int8 decode kernel
 #elif defined(JETCHAT_ARM64)
 const Q4Kernels& q4_kernels_neon();
 #endif

@@ -42,7 +42,11 @@ TEST(DemoModel, GreedyGenerationReproducesTheRecordedText) {
   g.max_tokens = 24;
   auto zh = s.complete("[INST] 给我一首诗。 [/INST]", g);
   ASSERT_TRUE(zh.is_ok());
-  EXPECT_EQ(zh->text, "《送李白》\n作者：李商隐\n勘王不顾，白头归去。");
+  // The f32-activation kernels give the first text; int8-activation decode (VNNI CPUs, issue #3;
+  // JETCHAT_Q4_ACT=f32 turns it off) rounds the activations and flips the last two characters' argmax.
+  EXPECT_TRUE(zh->text == "《送李白》\n作者：李商隐\n勘王不顾，白头归去。" ||
+              zh->text == "《送李白》\n作者：李商隐\n勘王不顾，白头如何。")
+      << zh->text;
 }
 
 }  // namespace

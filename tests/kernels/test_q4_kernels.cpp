@@ -2,7 +2,9 @@
 // and the backend's 4-bit matmul against a double-precision loop over the dequantised weights.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "backend.h"
@@ -153,6 +155,86 @@ TEST(Q4Kernels, EverySimdPathMatchesScalar) {
     }
 }
 
+// Issue #3: the int8-activation decode kernels against the f32 scalar kernel. x^ = d * xq differs from x by at
+// most d[b] / 2 per element of block b, so |W.x^ - W.x| <= sum_b d[b] / 2 * sum_{k in b} |w_k|; on top of that
+// the f32 summation bound of the test above. Odd group counts, chunk tails of 1..3 blocks, a group of 96 (not a
+// power of two), blocks of very different magnitude and an all-zero block.
+TEST(Q4Kernels, Int8ActivationsWithinRoundingBoundOfF32) {
+  using namespace cpu;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(0, 255), nib(0, 15);
+  std::vector<std::pair<const char*, Q4DotI8Fn>> impls{{"scalar-int8", q4_dot_i8_scalar}};
+  for (const Q4Kernels* k : q4_kernels_available())
+    if (k->dot_i8) impls.push_back({k->isa, k->dot_i8});
+  int checked = 0;
+  for (int group : {32, 64, 96, 128})
+    for (int ngroups : {1, 3, 5, 7, 11}) {
+      const int64_t cols = int64_t(group) * ngroups;
+      const Q4Layout l{1, cols, group};
+      std::vector<uint8_t> row(l.row_stride());
+      for (size_t i = 0; i < l.scales_offset(); ++i) row[i] = uint8_t(byte(rng));
+      std::vector<float> scale(size_t(l.groups()));
+      for (int64_t g = 0; g < l.groups(); ++g) {
+        scale[size_t(g)] = 0.01f + 0.05f * (u(rng) + 1);
+        std::memcpy(row.data() + l.scales_offset() + g * 4, &scale[size_t(g)], 4);
+        row[l.zeros_offset() + g] = uint8_t(nib(rng));
+      }
+      std::vector<float> x(static_cast<size_t>(cols)), xsum(static_cast<size_t>(l.groups()));
+      for (int64_t b = 0; b < cols / kQ4Block; ++b) {
+        const float mag = b == 1 ? 0.0f : std::pow(10.0f, 2 * u(rng));  // 0.01 .. 100, block 1 all zero
+        for (int j = 0; j < kQ4Block; ++j) x[size_t(b * kQ4Block + j)] = mag * u(rng);
+      }
+      for (int64_t k = 0; k < cols; ++k) xsum[size_t(k / group)] += x[size_t(k)];
+      float want = 0;
+      q4_kernels_scalar().dot(row.data(), cols, group, x.data(), cols, xsum.data(), 1, &want);
+
+      Q4QuantX qx;
+      q4_quantize_x(x.data(), cols, group, qx);
+      double bound = 0, abs_terms = 0;
+      for (int64_t k = 0; k < cols; ++k) {
+        const int64_t b = k / kQ4Block, g = k / group;
+        const int q = k % kQ4Block < 16 ? row[size_t(b * 16 + k % 16)] & 0xF : row[size_t(b * 16 + k % 16)] >> 4;
+        const double w = double(q - row[l.zeros_offset() + g]) * scale[size_t(g)];
+        bound += std::fabs(w) * qx.d[size_t(b)] / 2;
+        abs_terms += (15.0 * scale[size_t(g)]) * std::fabs(x[size_t(k)]);
+      }
+      bound += 4e-6 * abs_terms + 1e-6;
+      for (const auto& [isa, fn] : impls) {
+        float got = NAN;
+        fn(row.data(), cols, group, qx.q.data(), qx.d.data(), qx.xsum.data(), &got);
+        EXPECT_NEAR(got, want, bound) << isa << " group " << group << " cols " << cols;
+        ++checked;
+      }
+    }
+  EXPECT_GE(checked, 20);
+}
+
+TEST(Q4Kernels, QuantizedActivationsRoundToNearest) {
+  using namespace cpu;
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+  const int64_t cols = 32 * 7;  // one chunk of 4 blocks and a tail of 3
+  const int group = 32;
+  std::vector<float> x(static_cast<size_t>(cols));
+  for (auto& v : x) v = u(rng);
+  x[5] = 7.5f;  // the block's max
+  cpu::Q4QuantX qx;
+  q4_quantize_x(x.data(), cols, group, qx);
+  EXPECT_FLOAT_EQ(qx.d[0], 7.5f / 127);
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    const int64_t b0 = b / 4 * 4, nb = std::min<int64_t>(4, cols / 32 - b0), i = b - b0;
+    double sum = 0;
+    for (int j = 0; j < 32; ++j) {
+      const int8_t q = qx.q[size_t(b0 * 32 + (j < 16 ? 16 * i + j : 16 * nb + 16 * i + j - 16))];
+      EXPECT_LE(std::fabs(qx.d[size_t(b)] * q - x[size_t(b * 32 + j)]), qx.d[size_t(b)] * 0.5001f) << b << " " << j;
+      EXPECT_GE(q, -127);
+      sum += q;
+    }
+    EXPECT_NEAR(qx.xsum[size_t(b)], qx.d[size_t(b)] * sum, 1e-5);
+  }
+}
+
 TEST(Q4Kernels, BackendMatmulMatchesDequantisedWeights) {
   std::mt19937 rng(8);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -174,9 +256,19 @@ TEST(Q4Kernels, BackendMatmulMatchesDequantisedWeights) {
       b->read(y, got.data());
       for (int t = 0; t < n; ++t)
         for (int64_t r = 0; r < rows; ++r) {
-          double s = bias[size_t(r)];
+          double s = bias[size_t(r)], rounding = 0;
           for (int64_t k = 0; k < cols; ++k) s += double(a.weight(r, k)) * xv[size_t(t * cols + k)];
-          ASSERT_NEAR(got[size_t(t * rows + r)], s, 1e-5 * double(cols)) << "group " << group << " n=" << n;
+          if (n == 1) {  // decode may use int8 activations (issue #3): + their rounding, d[b] / 2 per element
+            for (int64_t b = 0; b < cols / 32; ++b) {
+              float amax = 0, wabs = 0;
+              for (int64_t k = b * 32; k < b * 32 + 32; ++k) {
+                amax = std::max(amax, std::fabs(xv[size_t(k)]));
+                wabs += std::fabs(a.weight(r, k));
+              }
+              rounding += double(amax) / 127 / 2 * wabs;
+            }
+          }
+          ASSERT_NEAR(got[size_t(t * rows + r)], s, 1e-5 * double(cols) + rounding) << "group " << group << " n=" << n;
         }
       b->free(x);
       b->free(y);
