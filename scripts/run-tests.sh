@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+export CCACHE_BASEDIR=$PWD  # paths relative to the checkout: a fresh clone elsewhere reuses the cache
 
 run_suite() {  # run_suite <build dir> <cmake args...>
   local dir=$1; shift
