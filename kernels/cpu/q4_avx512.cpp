@@ -62,16 +62,12 @@ void dot_n(const uint8_t* row, const Q4Layout& l, const float* x, int64_t ldx, c
 void dot(const uint8_t* row, int64_t cols, int group, const float* x, int64_t ldx, const float* xsum, int nt,
          float* out) {
   const Q4Layout l{1, cols, group};
-  switch (nt) {
-    case 1: return dot1(row, l, x, xsum, out);
-    case 2: return dot_n<2>(row, l, x, ldx, xsum, out);
-    case 3: return dot_n<3>(row, l, x, ldx, xsum, out);
-    case 4: return dot_n<4>(row, l, x, ldx, xsum, out);
-    case 5: return dot_n<5>(row, l, x, ldx, xsum, out);
-    case 6: return dot_n<6>(row, l, x, ldx, xsum, out);
-    case 7: return dot_n<7>(row, l, x, ldx, xsum, out);
-    default: return dot_n<kMaxTile>(row, l, x, ldx, xsum, out);
-  }
+  with_tile(nt, [&](auto nt_c) {
+    if constexpr (decltype(nt_c)::value == 1)
+      dot1(row, l, x, xsum, out);
+    else
+      dot_n<decltype(nt_c)::value>(row, l, x, ldx, xsum, out);
+  });
 }
 
 }  // namespace

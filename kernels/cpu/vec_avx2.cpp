@@ -72,16 +72,12 @@ void dot_n(const typename L::T* w, const float* x, int64_t ldx, int64_t n, float
 template <typename L>
 void dot_tile(const void* wv, const float* x, int64_t ldx, int nt, int64_t n, float* out) {
   const auto* w = static_cast<const typename L::T*>(wv);
-  switch (nt) {
-    case 1: return dot1<L>(w, x, n, out);
-    case 2: return dot_n<L, 2>(w, x, ldx, n, out);
-    case 3: return dot_n<L, 3>(w, x, ldx, n, out);
-    case 4: return dot_n<L, 4>(w, x, ldx, n, out);
-    case 5: return dot_n<L, 5>(w, x, ldx, n, out);
-    case 6: return dot_n<L, 6>(w, x, ldx, n, out);
-    case 7: return dot_n<L, 7>(w, x, ldx, n, out);
-    default: return dot_n<L, kMaxTile>(w, x, ldx, n, out);
-  }
+  with_tile(nt, [&](auto nt_c) {
+    if constexpr (decltype(nt_c)::value == 1)
+      dot1<L>(w, x, n, out);
+    else
+      dot_n<L, decltype(nt_c)::value>(w, x, ldx, n, out);
+  });
 }
 
 }  // namespace
