@@ -254,6 +254,7 @@ void ChatController::onGenerationFinished(qint64 id, const ReplyStats& stats) {
   if (id != m_genId) return;
   m_last = stats;
   m_live.decodeTokS = 0;
+  m_live.contextLength = 0;  // the finished numbers supersede the live ones from here on
   m_model.memoryBytes = stats.memoryBytes;
   emit modelChanged();
   emit statsChanged();

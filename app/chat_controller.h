@@ -72,8 +72,8 @@ class ChatController : public QObject {
   double prefillTokS() const { return m_last.prefillTokS; }
   double ttftMs() const { return m_state == Generating && m_live.generatedTokens > 0 ? m_live.ttftMs : m_last.ttftMs; }
   int generatedTokens() const { return m_live.generatedTokens; }
-  int contextUsed() const { return m_last.contextUsed; }
-  int contextLength() const { return m_last.contextLength; }
+  int contextUsed() const { return liveOrLast().contextUsed; }
+  int contextLength() const { return liveOrLast().contextLength; }
   const UnloadReport& lastUnload() const { return m_lastUnload; }
 
   // Sends a user message and starts the reply; false when not ready (no model, busy) or text is blank.
@@ -112,6 +112,8 @@ class ChatController : public QObject {
   void startReply();
   void saveConversation();
   GenerationSettings generationSettings() const;
+  // While a reply streams, the worker's live snapshot (once one arrived); otherwise the last finished reply's.
+  const ReplyStats& liveOrLast() const { return m_state == Generating && m_live.contextLength > 0 ? m_live : m_last; }
 
   void onLoadProgress(qint64 id, double fraction);
   void onModelUnloaded(const UnloadReport& report);

@@ -175,7 +175,7 @@ void EngineWorker::generate(qint64 id, const QList<ChatTurn>& turns, const Gener
   const auto flush = [&] {
     if (!pending.isEmpty()) emit textChunk(id, pending);
     pending.clear();
-    ReplyStats live;
+    ReplyStats live = statsSnapshot();  // the context grows token by token: the gauge follows it live
     live.generatedTokens = pieces;
     live.ttftMs = ttftMs;
     const double decodeSeconds = (clock.nsecsElapsed() / 1e6 - ttftMs) / 1e3;

@@ -78,6 +78,7 @@ jetchat::Result<jetchat::Generation> FakeBackend::chat(const std::vector<jetchat
     g.stats.prompt_tokens += int(m.content.size());
     m_history.push_back(m);
   }
+  m_contextUsed += g.stats.prompt_tokens;  // like the engine's KV cache: the prompt, then one per token
   g.stats.stop_reason = "eos";
   int produced = 0;
   for (const QString& piece : m_script->replyPieces) {
@@ -93,6 +94,7 @@ jetchat::Result<jetchat::Generation> FakeBackend::chat(const std::vector<jetchat
     const std::string bytes = piece.toStdString();
     g.text += bytes;
     ++produced;
+    ++m_contextUsed;
     if (onPiece && !onPiece(bytes)) {
       g.stats.stop_reason = "callback";
       break;
@@ -103,6 +105,5 @@ jetchat::Result<jetchat::Generation> FakeBackend::chat(const std::vector<jetchat
   g.stats.decode_tok_s = m_script->pieceDelayMs > 0 ? 1000.0 / m_script->pieceDelayMs : 1000.0;
   g.stats.prefill_tok_s = 5000;
   m_history.push_back({jetchat::Role::kAssistant, g.text});
-  m_contextUsed += g.stats.prompt_tokens + produced;
   return g;
 }

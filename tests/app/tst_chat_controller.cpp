@@ -3,6 +3,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 
 #include "app_settings.h"
 #include "chat_controller.h"
@@ -116,6 +117,26 @@ class TestChatController : public QObject {
     QCOMPARE(c().conversation()->textAt(1), QString(60, QLatin1Char('x')));
     // ~300 ms at one update per 50 ms is about 6 text updates (plus the final one), not 60.
     QVERIFY2(changes.count() <= 15, qPrintable(QString::number(changes.count())));
+  }
+
+  // The context gauge follows the reply token by token, not only when it ends.
+  void contextUsedGrowsWhileStreaming() {
+    m_script->replyPieces = QStringList(40, QStringLiteral("y"));
+    m_script->pieceDelayMs = 10;  // ~400 ms of reply: several live updates at one per 50 ms
+    loadA();
+    QVERIFY(c().send(QStringLiteral("abc")));
+    QList<int> seen;
+    QVERIFY(QTest::qWaitFor([&] {
+      if (c().state() == State::Generating && (seen.isEmpty() || seen.last() != c().contextUsed())) seen << c().contextUsed();
+      return c().state() == State::Ready;
+    }, 5000));
+    seen.removeAll(0);  // before the worker's first live snapshot
+    QVERIFY2(seen.size() >= 3, qPrintable(QString::number(seen.size())));
+    QVERIFY(std::is_sorted(seen.begin(), seen.end()));
+    QVERIFY(seen.first() >= 3);             // the prompt is in the cache before the first token
+    QVERIFY(seen.last() < 3 + 40);          // still streaming when sampled
+    QCOMPARE(c().contextUsed(), 3 + 40);    // the finished reply's count
+    QCOMPARE(c().contextLength(), 1024);
   }
 
   void stopEndsTheReply() {
