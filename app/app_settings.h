@@ -47,6 +47,13 @@ class AppSettings : public QObject {
 
   Q_INVOKABLE void resetSampling();
 
+  // The remote endpoint form (#7): "" on success, else the reason to show. See remote_endpoints.h.
+  Q_INVOKABLE QString saveRemoteEndpoint(const QString& previousName, const QString& name, const QString& baseUrl,
+                                         const QString& model, const QString& apiKey);
+  Q_INVOKABLE bool removeRemoteEndpoint(const QString& name);
+  // name, baseUrl, model and hasKey of one endpoint, for editing: the key itself never goes to the UI.
+  Q_INVOKABLE QVariantMap remoteEndpoint(const QString& name) const;
+
  private:
   std::unique_ptr<QSettings> m_settings;
 };

@@ -212,6 +212,7 @@ void ChatController::onModelLoaded(qint64 id, const ModelSummary& summary) {
   m_restorePath.clear();
   m_last = ReplyStats{};
   m_last.contextLength = summary.contextLength;
+  m_last.networkLatencyMs = summary.networkLatencyMs;
   m_live = ReplyStats{};
   emit statsChanged();
   if (m_settings) m_settings->setLastModel(summary.path);

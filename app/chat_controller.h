@@ -43,6 +43,7 @@ class ChatController : public QObject {
   Q_PROPERTY(int generatedTokens READ generatedTokens NOTIFY statsChanged)
   Q_PROPERTY(int contextUsed READ contextUsed NOTIFY statsChanged)
   Q_PROPERTY(int contextLength READ contextLength NOTIFY statsChanged)
+  Q_PROPERTY(double networkLatencyMs READ networkLatencyMs NOTIFY statsChanged)  // -1: a local model
 
  public:
   enum State { Idle, Loading, Ready, Generating, Stopping };
@@ -74,6 +75,7 @@ class ChatController : public QObject {
   int generatedTokens() const { return m_live.generatedTokens; }
   int contextUsed() const { return liveOrLast().contextUsed; }
   int contextLength() const { return liveOrLast().contextLength; }
+  double networkLatencyMs() const { return liveOrLast().networkLatencyMs; }
   const UnloadReport& lastUnload() const { return m_lastUnload; }
 
   // Sends a user message and starts the reply; false when not ready (no model, busy) or text is blank.

@@ -35,6 +35,7 @@ struct ModelSummary {
   qint64 parameters = 0;
   int contextLength = 0;
   qint64 memoryBytes = 0;  // jetchat::MemoryUsage::total() right after load
+  double networkLatencyMs = -1;  // remote endpoints: the round trip of the load's check
 };
 
 // Progress of a reply while it streams (approximate: pieces counted as tokens) and its final numbers.
@@ -48,6 +49,7 @@ struct ReplyStats {
   int contextUsed = 0;
   int contextLength = 0;
   qint64 memoryBytes = 0;
+  double networkLatencyMs = -1;  // remote endpoints only
   QString stopReason;
 };
 

@@ -102,6 +102,7 @@ void EngineWorker::loadModel(qint64 id, const LoadRequest& request) {
   summary.parameters = loaded.parameters;
   summary.contextLength = m_backend->contextLength();
   summary.memoryBytes = m_backend->memory().total();
+  summary.networkLatencyMs = m_backend->networkLatencyMs();
   emit loadProgress(id, 1.0);
   emit modelLoaded(id, summary);
 }
@@ -126,6 +127,7 @@ ReplyStats EngineWorker::statsSnapshot() const {
   s.contextUsed = m_backend->contextUsed();
   s.contextLength = m_backend->contextLength();
   s.memoryBytes = m_backend->memory().total();
+  s.networkLatencyMs = m_backend->networkLatencyMs();
   return s;
 }
 

@@ -39,4 +39,6 @@ class InferenceBackend {
   virtual void cancel() = 0;  // any thread
   virtual int contextUsed() const = 0;
   virtual int contextLength() const = 0;
+  // Round trip of the last request to a remote server, in ms; -1 for a model on this machine.
+  virtual double networkLatencyMs() const { return -1; }
 };

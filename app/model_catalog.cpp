@@ -9,6 +9,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "jetchat/engine.h"
+#include "remote_endpoints.h"
 
 ModelCatalog::ModelCatalog(QObject* parent) : QAbstractListModel(parent) {
   connect(&m_watcher, &QFutureWatcher<QList<Entry>>::finished, this, [this] {
@@ -194,7 +195,8 @@ void ModelCatalog::setRemoteEndpoints(const QVariantList& endpoints) {
     const QUrl url(m.value(QStringLiteral("baseUrl")).toString());
     e.dtype = m.value(QStringLiteral("model")).toString() + QStringLiteral(" @ ") + url.host() +
               (url.port() > 0 ? QStringLiteral(":") + QString::number(url.port()) : QString());
-    if (!url.isValid() || url.host().isEmpty()) e.error = QStringLiteral("not a valid server address");
+    e.error = remote_endpoints::validate(e.name, m.value(QStringLiteral("baseUrl")).toString(),
+                                         m.value(QStringLiteral("model")).toString());
     remote.append(e);
   }
   beginResetModel();

@@ -47,8 +47,8 @@ class RemoteBackend final : public InferenceBackend {
   int contextUsed() const override { return m_contextUsed; }
   int contextLength() const override { return m_info.max_context; }
 
-  // Network latency of the last request: from sending it to the response's headers, in ms.
-  double lastLatencyMs() const { return m_latencyMs; }
+  // From sending the last request to its response's headers.
+  double networkLatencyMs() const override { return m_latencyMs; }
 
  private:
   RemoteEndpoint m_endpoint;

@@ -45,6 +45,7 @@ class RoutingBackend final : public InferenceBackend {
   void cancel() override;
   int contextUsed() const override { return active()->contextUsed(); }
   int contextLength() const override { return active()->contextLength(); }
+  double networkLatencyMs() const override { return active()->networkLatencyMs(); }
 
  private:
   InferenceBackend* active() const { return m_remote ? static_cast<InferenceBackend*>(m_remote.get()) : m_local.get(); }

@@ -64,6 +64,14 @@ Rectangle {
                 fraction: panel.controller.contextLength > 0 ? panel.controller.contextUsed / panel.controller.contextLength : 0
             }
             Gauge {
+                objectName: "latencyGauge"
+                visible: panel.controller.networkLatencyMs >= 0
+                width: column.width
+                caption: qsTr("Network latency")
+                valueText: qsTr("%1 ms").arg(Math.round(panel.controller.networkLatencyMs))
+                detail: qsTr("request sent → first answer from the server")
+            }
+            Gauge {
                 objectName: "gpuGauge"
                 visible: panel.monitor.gpuLoadPercent >= 0
                 width: column.width

@@ -21,6 +21,7 @@ ItemDelegate {
     readonly property bool usable: error.length === 0
     readonly property bool remote: architecture === "remote"   // an OpenAI-compatible endpoint (#7)
     readonly property bool fits: usable && bytesNeeded <= available
+    signal editRequested()   // remote endpoints only: open the server form
 
     implicitHeight: Math.max(Theme.touchTarget * 1.6, layout.implicitHeight + 2 * Theme.padding)
     background: Rectangle {
@@ -41,6 +42,14 @@ ItemDelegate {
                 font.bold: true
                 color: card.usable ? Theme.text : Theme.textDim
                 elide: Text.ElideRight
+            }
+            Button {
+                objectName: "editEndpointButton"
+                visible: card.remote
+                text: qsTr("Edit")
+                flat: true
+                implicitHeight: Theme.touchTarget
+                onClicked: card.editRequested()
             }
             Label {
                 text: !card.usable ? qsTr("Unusable") : card.fits ? (card.current ? qsTr("Active") : "")

@@ -38,6 +38,12 @@ Drawer {
                 implicitWidth: Theme.touchTarget
             }
             Button {
+                objectName: "addServerButton"
+                text: qsTr("Add server…")
+                implicitHeight: Theme.touchTarget
+                onClicked: endpointDialog.openFor("")
+            }
+            Button {
                 text: qsTr("Unload")
                 enabled: drawer.controller.state === ChatController.Ready
                 implicitHeight: Theme.touchTarget
@@ -76,6 +82,7 @@ Drawer {
                 width: ListView.view.width
                 available: drawer.available
                 current: path === drawer.controller.modelPath
+                onEditRequested: endpointDialog.openFor(name)
                 onClicked: {
                     if (!usable) {
                         drawer.refusal = qsTr("%1 cannot be used: %2").arg(name).arg(error)
@@ -98,5 +105,11 @@ Drawer {
                 text: qsTr("No models found in:\n%1").arg(drawer.app.catalog.folders.join("\n"))
             }
         }
+    }
+
+    RemoteEndpointDialog {
+        id: endpointDialog
+        parent: Overlay.overlay
+        settings: drawer.app.settings
     }
 }

@@ -89,6 +89,7 @@ class TestChatController : public QObject {
     QVERIFY(!c().conversation()->streaming());
     QVERIFY(c().lastDecodeTokS() > 0);
     QVERIFY(c().contextUsed() > 0);
+    QCOMPARE(c().networkLatencyMs(), -1.0);  // a model on this machine: no latency gauge
     // The conversation was saved when the reply finished.
     QCOMPARE(m_store->messages(c().conversationId()).size(), 2);
   }
@@ -134,7 +135,7 @@ class TestChatController : public QObject {
     QVERIFY2(seen.size() >= 3, qPrintable(QString::number(seen.size())));
     QVERIFY(std::is_sorted(seen.begin(), seen.end()));
     QVERIFY(seen.first() >= 3);             // the prompt is in the cache before the first token
-    QVERIFY(seen.last() < 3 + 40);          // still streaming when sampled
+    QVERIFY(std::any_of(seen.begin(), seen.end(), [](int n) { return n > 3 && n < 3 + 40; }));  // mid-reply
     QCOMPARE(c().contextUsed(), 3 + 40);    // the finished reply's count
     QCOMPARE(c().contextLength(), 1024);
   }

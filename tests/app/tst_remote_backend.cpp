@@ -1,12 +1,23 @@
 // The remote backend (#7) against a real `jetchat-cli serve` on loopback, started by the test on the built-in demo
-// model: streaming replies and history, unknown model, unreachable server, and the server killed mid-reply.
+// model: streaming replies and history, unknown model, unreachable server, the server killed mid-reply, and the
+// app's server form: adding an endpoint through the GUI and switching between it and a local model.
 #include <QProcess>
+#include <QQmlApplicationEngine>
+#include <QQuickItem>
+#include <QQuickWindow>
 #include <QRegularExpression>
 #include <QTcpServer>
+#include <QtQml/QQmlExtensionPlugin>
 #include <QtTest>
 
+#include "app_test_support.h"
 #include "jetchat_app.h"
 #include "remote_backend.h"
+#include "remote_endpoints.h"
+
+Q_IMPORT_QML_PLUGIN(JetChatPlugin)
+Q_IMPORT_QML_PLUGIN(JetChatCorePlugin)
+Q_IMPORT_QML_PLUGIN(JetChatThemePlugin)
 
 class TestRemoteBackend : public QObject {
   Q_OBJECT
@@ -55,6 +66,16 @@ class TestRemoteBackend : public QObject {
     return e;
   }
 
+  template <typename T = QQuickItem>
+  static T* find(QQuickWindow* window, const QString& name) {
+    return window->findChild<T*>(name);
+  }
+
+  static void click(QQuickWindow* window, QQuickItem* item) {
+    QVERIFY(item && item->isVisible());
+    QTest::mouseClick(window, Qt::LeftButton, {}, item->mapToScene({item->width() / 2, item->height() / 2}).toPoint());
+  }
+
   static jetchat::GenerateParams params(int maxTokens) {
     jetchat::GenerateParams p;
     p.max_tokens = maxTokens;
@@ -63,9 +84,52 @@ class TestRemoteBackend : public QObject {
     return p;
   }
 
+  static void saveScreenshot(QQuickWindow* window, const QString& name) {
+    const QImage image = window->grabWindow();
+    QVERIFY(!image.isNull());
+    QVERIFY(image.save(apptest::outputDir() + QLatin1Char('/') + name));
+  }
+
  private slots:
-  void init() { QVERIFY(startServer()); }
+  void init() {
+    if (qstrcmp(QTest::currentTestFunction(), "endpointListRules") != 0) QVERIFY(startServer());
+  }
   void cleanup() { stopServer(); }
+
+  // The rules the server form relies on: validation, unique names, edits that keep the key, removal.
+  void endpointListRules() {
+    using namespace remote_endpoints;
+    QVERIFY(validate(QStringLiteral("lab"), QStringLiteral("http://10.0.0.5:8080/v1"), QStringLiteral("m")).isEmpty());
+    QVERIFY(validate(QStringLiteral("lab"), QStringLiteral("https://gpu.example/v1"), QStringLiteral("m")).isEmpty());
+    QVERIFY(!validate(QStringLiteral(" "), QStringLiteral("http://10.0.0.5:8080/v1"), QStringLiteral("m")).isEmpty());
+    QVERIFY(!validate(QStringLiteral("lab"), QStringLiteral("10.0.0.5:8080"), QStringLiteral("m")).isEmpty());
+    QVERIFY(!validate(QStringLiteral("lab"), QStringLiteral("ftp://10.0.0.5/v1"), QStringLiteral("m")).isEmpty());
+    QVERIFY(!validate(QStringLiteral("lab"), QStringLiteral("http:///v1"), QStringLiteral("m")).isEmpty());
+    QVERIFY(!validate(QStringLiteral("lab"), QStringLiteral("http://10.0.0.5/v1"), QString()).isEmpty());
+
+    QVariantList list;
+    QVERIFY(save(list, {}, QStringLiteral(" lab "), QStringLiteral("http://a:1/v1"), QStringLiteral("m1"), QStringLiteral("k1")).isEmpty());
+    QVERIFY(save(list, {}, QStringLiteral("cloud"), QStringLiteral("http://b:2/v1"), QStringLiteral("m2"), {}).isEmpty());
+    QCOMPARE(list.size(), 2);
+    QCOMPARE(list[0].toMap().value(QStringLiteral("name")).toString(), QStringLiteral("lab"));  // trimmed
+    // A second "lab" is refused and changes nothing.
+    const QVariantList before = list;
+    QVERIFY(!save(list, {}, QStringLiteral("lab"), QStringLiteral("http://c:3/v1"), QStringLiteral("m3"), {}).isEmpty());
+    QVERIFY(!save(list, QStringLiteral("cloud"), QStringLiteral("lab"), QStringLiteral("http://c:3/v1"), QStringLiteral("m3"), {}).isEmpty());
+    QCOMPARE(list, before);
+    // An edit with no key typed keeps the old key; renaming keeps the entry's place.
+    QVERIFY(save(list, QStringLiteral("lab"), QStringLiteral("lab 2"), QStringLiteral("http://a:9/v1"), QStringLiteral("m9"), {}).isEmpty());
+    QCOMPARE(list.size(), 2);
+    const QVariantMap edited = list[0].toMap();
+    QCOMPARE(edited.value(QStringLiteral("name")).toString(), QStringLiteral("lab 2"));
+    QCOMPARE(edited.value(QStringLiteral("baseUrl")).toString(), QStringLiteral("http://a:9/v1"));
+    QCOMPARE(edited.value(QStringLiteral("apiKey")).toString(), QStringLiteral("k1"));
+    QVERIFY(save(list, QStringLiteral("lab 2"), QStringLiteral("lab 2"), QStringLiteral("http://a:9/v1"), QStringLiteral("m9"), QStringLiteral("k2")).isEmpty());
+    QCOMPARE(list[0].toMap().value(QStringLiteral("apiKey")).toString(), QStringLiteral("k2"));
+    QVERIFY(remove(list, QStringLiteral("cloud")));
+    QVERIFY(!remove(list, QStringLiteral("cloud")));
+    QCOMPARE(list.size(), 1);
+  }
 
   void streamsARepliesAndKeepsHistory() {
     RemoteBackend backend(endpoint());
@@ -74,7 +138,7 @@ class TestRemoteBackend : public QObject {
     QVERIFY2(loaded.is_ok(), loaded.message().c_str());
     QVERIFY(backend.isLoaded());
     QCOMPARE(backend.info().name, std::string("jetchat-demo"));
-    QVERIFY(backend.lastLatencyMs() > 0);
+    QVERIFY(backend.networkLatencyMs() > 0);
     QVERIFY(QString::fromStdString(backend.backendName()).contains(m_base.host()));
 
     std::string streamed;
@@ -139,33 +203,78 @@ class TestRemoteBackend : public QObject {
              loaded.message().c_str());
   }
 
-  // The app's own backend and controller: a remote endpoint from the settings is in the catalogue, is switched to
-  // like a model, streams a reply with stats, and a server killed mid-reply is a clear error, not a hang.
+  // The real app, offscreen: the server is added through the model switcher's form (a bad address is refused with
+  // a message first), switched to by tapping its card, streams a reply with stats and the network latency; a
+  // tap on a local model switches back; a server killed mid-reply is a clear error, not a hang.
   void appSwitchesToARemoteEndpoint() {
     QTemporaryDir home;
     AppOptions options;
     options.settingsFile = home.filePath(QStringLiteral("settings.ini"));
+    options.language = QStringLiteral("en");
     QStandardPaths::setTestModeEnabled(true);
     JetChatApp app(options);
     app.controller()->newConversation();
     app.settings()->setMaxTokens(400);
-    app.settings()->setRemoteEndpoints({QVariantMap{{QStringLiteral("name"), QStringLiteral("lab server")},
-                                                    {QStringLiteral("baseUrl"), m_base.toString()},
-                                                    {QStringLiteral("model"), QStringLiteral("jetchat-demo")},
-                                                    {QStringLiteral("apiKey"), QStringLiteral("sk-secret")}}});
+    QQmlApplicationEngine engine;
+    QQuickWindow* window = app.load(engine);
+    QVERIFY(window);
+    QVERIFY(QTest::qWaitForWindowExposed(window));
+
+    QObject* switcher = window->findChild<QObject*>(QStringLiteral("modelSwitcher"));
+    QVERIFY(switcher);
+    QMetaObject::invokeMethod(switcher, "open");
+    QTRY_VERIFY(switcher->property("opened").toBool());
+    click(window, find(window, QStringLiteral("addServerButton")));
+    QObject* dialog = window->findChild<QObject*>(QStringLiteral("remoteEndpointDialog"));
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->property("opened").toBool());
+    find(window, QStringLiteral("endpointName"))->setProperty("text", QStringLiteral("lab server"));
+    find(window, QStringLiteral("endpointUrl"))->setProperty("text", m_base.host() + QLatin1Char(':') + QString::number(m_base.port()));
+    find(window, QStringLiteral("endpointModel"))->setProperty("text", QStringLiteral("jetchat-demo"));
+    find(window, QStringLiteral("endpointKey"))->setProperty("text", QStringLiteral("sk-secret"));
+    click(window, find(window, QStringLiteral("endpointSave")));
+    QVERIFY(find(window, QStringLiteral("endpointError"))->property("text").toString().contains(QStringLiteral("http://")));
+    QVERIFY(dialog->property("opened").toBool());  // refused: still open, nothing saved
+    QVERIFY(app.settings()->remoteEndpoints().isEmpty());
+    find(window, QStringLiteral("endpointUrl"))->setProperty("text", m_base.toString());
+    QTest::qWait(200);
+    saveScreenshot(window, QStringLiteral("remote-server-form.png"));
+    click(window, find(window, QStringLiteral("endpointSave")));
+    QTRY_VERIFY(!dialog->property("opened").toBool());
+    QCOMPARE(app.settings()->remoteEndpoints().size(), 1);
+    QVERIFY(!app.settings()->remoteEndpoint(QStringLiteral("lab server")).contains(QStringLiteral("apiKey")));
+    QVERIFY(app.settings()->remoteEndpoint(QStringLiteral("lab server")).value(QStringLiteral("hasKey")).toBool());
+
     const int row = app.catalog()->indexOfPath(QStringLiteral("remote:lab server"));
     QVERIFY(row >= 0);
     QCOMPARE(app.catalog()->get(row).value(QStringLiteral("architecture")).toString(), QStringLiteral("remote"));
+    QCOMPARE(app.catalog()->get(row).value(QStringLiteral("error")).toString(), QString());
     QVERIFY(!app.catalog()->get(row).value(QStringLiteral("builtIn")).toBool());
 
+    // Tap the server's card.
     ChatController* controller = app.controller();
-    controller->switchModel(QStringLiteral("remote:lab server"));
+    auto* list = find(window, QStringLiteral("modelList"));
+    QVERIFY(list);
+    // Cards come and go with the catalogue's rescans: look one up right before tapping it.
+    const auto card = [&](auto matches) -> QQuickItem* {
+      for (int i = 0; i < list->property("count").toInt(); ++i) {
+        QQuickItem* item = nullptr;
+        QMetaObject::invokeMethod(list, "itemAtIndex", Q_RETURN_ARG(QQuickItem*, item), Q_ARG(int, i));
+        if (item && matches(item)) return item;
+      }
+      return nullptr;
+    };
+    const auto isServer = [](QQuickItem* c) { return c->property("path").toString() == QLatin1String("remote:lab server"); };
+    const auto isLocal = [](QQuickItem* c) { return c->property("builtIn").toBool(); };
+    QTRY_VERIFY(!app.catalog()->scanning() && card(isServer) && card(isLocal));
+    click(window, card(isServer));
     QTRY_COMPARE_WITH_TIMEOUT(controller->state(), ChatController::Ready, 20000);
     QVERIFY2(controller->errorMessage().isEmpty(), qPrintable(controller->errorMessage()));
     QCOMPARE(controller->modelPath(), QStringLiteral("remote:lab server"));
     QVERIFY(controller->backendName().startsWith(QStringLiteral("remote ")));
     QVERIFY(!controller->backendName().contains(QStringLiteral("sk-secret")));
     QVERIFY(!controller->modelBuiltIn());
+    QVERIFY(controller->networkLatencyMs() > 0);  // the load's check of GET /models, shown before any reply
 
     QSignalSpy finished(controller, &ChatController::replyFinished);
     app.settings()->setMaxTokens(16);
@@ -176,6 +285,22 @@ class TestRemoteBackend : public QObject {
     QVERIFY(!controller->conversation()->textAt(1).isEmpty());
     QVERIFY(controller->lastDecodeTokS() > 0);
     QVERIFY(controller->contextUsed() > 0);
+    QVERIFY(controller->networkLatencyMs() > 0);
+    QTRY_VERIFY(find(window, QStringLiteral("latencyGauge"))->isVisible());
+
+    // Back to a model on this machine, from the GUI: no network latency any more.
+    QMetaObject::invokeMethod(switcher, "open");
+    QTRY_VERIFY(switcher->property("opened").toBool());
+    QTRY_VERIFY(!app.catalog()->scanning() && card(isLocal));
+    click(window, card(isLocal));
+    QTRY_COMPARE_WITH_TIMEOUT(controller->state(), ChatController::Ready, 30000);
+    QVERIFY(controller->modelBuiltIn());
+    QCOMPARE(controller->networkLatencyMs(), -1.0);
+    QTRY_VERIFY(!find(window, QStringLiteral("latencyGauge"))->isVisible());
+    // And to the server again for the kill test.
+    controller->switchModel(QStringLiteral("remote:lab server"));
+    QTRY_COMPARE_WITH_TIMEOUT(controller->state(), ChatController::Ready, 20000);
+    QCOMPARE(controller->modelPath(), QStringLiteral("remote:lab server"));
 
     // Killed mid-reply: the reply ends with a message that says what happened.
     app.settings()->setMaxTokens(400);
