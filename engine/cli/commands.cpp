@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "gguf.h"
+#include "gguf_convert.h"
 #include "jetchat/session.h"
 #include "llama2c_import.h"
 #include "model_impl.h"
@@ -39,7 +40,8 @@ struct ModelOptions {
   std::string chat_template;
 
   void add_to(CLI::App* c) {
-    c->add_option("MODEL", path, "model directory (config.json, *.safetensors, tokenizer.model)")->required();
+    c->add_option("MODEL", path, "model directory (config.json, *.safetensors, tokenizer.model) or .gguf file")
+        ->required();
     c->add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
     c->add_option("--threads", threads, "CPU threads (0: all cores)");
     c->add_option("--ctx", context, "context length in tokens (0: the model's, at most 4096)");
@@ -327,6 +329,27 @@ void add_make_model(CLI::App& app) {
     Status s = write_random_checkpoint(*spec, *out);
     if (!s) return void(fail(s));
     std::printf("wrote %s (random weights: for testing and measuring, not for answers)\n", out->c_str());
+  });
+}
+
+void add_convert_gguf(CLI::App& app) {
+  auto* c = app.add_subcommand("convert-gguf", "write a 16-bit model directory as one GGUF file (llama, qwen2, internlm2)");
+  auto in = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto type = std::make_shared<std::string>("f16");
+  c->add_option("MODEL_DIR", *in, "16-bit model directory with tokenizer.model")->required();
+  c->add_option("OUT", *out, "output .gguf file")->required();
+  c->add_option("--type", *type, "type of the attention and MLP linears (embeddings and output head stay f16)")
+      ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0", "q4_k"}));
+  c->callback([=] {
+    const GgmlType t = *type == "f32"    ? GgmlType::kF32
+                       : *type == "f16"  ? GgmlType::kF16
+                       : *type == "q8_0" ? GgmlType::kQ8_0
+                       : *type == "q4_0" ? GgmlType::kQ4_0
+                                         : GgmlType::kQ4_K;
+    Status s = convert_to_gguf(*in, *out, t);
+    if (!s) return void(fail(s));
+    std::printf("wrote %s\n", out->c_str());
   });
 }
 

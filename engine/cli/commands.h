@@ -16,6 +16,7 @@ void add_tokenize(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_import_llama2c(CLI::App& app);
 void add_make_model(CLI::App& app);
+void add_convert_gguf(CLI::App& app);
 void add_quantize(CLI::App& app);
 void add_serve(CLI::App& app);
 

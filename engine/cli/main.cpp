@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   jetchat::cli::add_bench(app);
   jetchat::cli::add_import_llama2c(app);
   jetchat::cli::add_make_model(app);
+  jetchat::cli::add_convert_gguf(app);
   jetchat::cli::add_quantize(app);
   jetchat::cli::add_serve(app);
   try {

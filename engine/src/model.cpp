@@ -47,15 +47,53 @@ std::string chat_template_text(const std::string& dir) {
   return {};
 }
 
+// The shape fields of ModelInfo, the same for every kind of source.
+void describe_shape(const ModelConfig& config, ModelInfo& i) {
+  i.architecture = config.architecture;
+  i.parameters = count_parameters(config);
+  i.vocab_size = config.vocab_size;
+  i.hidden_size = config.hidden_size;
+  i.intermediate_size = config.intermediate_size;
+  i.layers = config.num_layers;
+  i.heads = config.num_heads;
+  i.kv_heads = config.num_kv_heads;
+  i.head_dim = config.head_dim;
+  i.max_context = config.max_position;
+  i.kv_bytes_per_token = Transformer::kv_bytes_per_token(config);
+}
+
+Result<ProbedModel> probe_gguf(const std::string& path) {
+  auto f = GgufFile::open(path);
+  if (!f) return f.status();
+  auto d = describe_gguf_model(**f);
+  if (!d) return d.status();
+  ProbedModel p;
+  p.config = d->config;
+  p.arch = d->arch;
+  p.chat_template_text = d->chat_template;
+  ModelInfo& i = p.info;
+  i.path = path;
+  i.name = fs::path(path).stem().string();
+  i.family = d->arch->family;
+  i.dtype = d->dtype;
+  i.chat_template = ChatTemplate::detect(p.chat_template_text, i.family).name();
+  describe_shape(p.config, i);
+  i.weight_bytes = d->weight_bytes + Transformer::scratch_bytes(p.config);
+  p.gguf = std::move(f.value());
+  p.gguf_desc = std::make_shared<GgufModelDesc>(std::move(d.value()));
+  return p;
+}
+
 }  // namespace
 
 Result<ProbedModel> probe_model(const std::string& model_dir) {
   std::error_code ec;
+  if (fs::is_regular_file(model_dir, ec) && fs::path(model_dir).extension() == ".gguf") return probe_gguf(model_dir);
   if (!fs::is_directory(model_dir, ec)) {
     if (fs::exists(model_dir, ec))
       return Status(StatusCode::kInvalidArgument,
                     model_dir + " is a file; JetChat opens a model directory (config.json + *.safetensors + "
-                                "tokenizer.model)");
+                                "tokenizer.model) or a .gguf file");
     return Status(StatusCode::kNotFound, model_dir + ": no such model directory");
   }
   auto config = ModelConfig::load(model_dir);
@@ -73,28 +111,19 @@ Result<ProbedModel> probe_model(const std::string& model_dir) {
   ProbedModel p;
   p.config = *config;
   p.arch = arch;
+  p.chat_template_text = chat_template_text(model_dir);
   ModelInfo& i = p.info;
   i.path = model_dir;
   i.name = fs::path(model_dir).filename().string();
   if (i.name.empty()) i.name = fs::path(model_dir).parent_path().filename().string();
-  i.architecture = config->architecture;
   i.family = arch->family;
   i.dtype = config->quant.method.empty()
                 ? config->dtype
                 : config->quant.method + "-w" + std::to_string(config->quant.bits) + "g" +
                       std::to_string(config->quant.group_size);
-  i.chat_template = ChatTemplate::detect(chat_template_text(model_dir), arch->family).name();
-  i.parameters = count_parameters(*config);
-  i.vocab_size = config->vocab_size;
-  i.hidden_size = config->hidden_size;
-  i.intermediate_size = config->intermediate_size;
-  i.layers = config->num_layers;
-  i.heads = config->num_heads;
-  i.kv_heads = config->num_kv_heads;
-  i.head_dim = config->head_dim;
-  i.max_context = config->max_position;
+  i.chat_template = ChatTemplate::detect(p.chat_template_text, arch->family).name();
+  describe_shape(*config, i);
   i.weight_bytes = loaded_weight_bytes(**ck, config->quant) + Transformer::scratch_bytes(*config);
-  i.kv_bytes_per_token = Transformer::kv_bytes_per_token(*config);
   return p;
 }
 
@@ -160,7 +189,7 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
                         "; choose a smaller model or context");
   }
 
-  auto tok = Tokenizer::load(model_dir);
+  auto tok = probed->gguf ? Tokenizer::from_gguf(*probed->gguf) : Tokenizer::load(model_dir);
   if (!tok) return tok.status();
   impl->tokenizer = std::move(tok.value());
   if (impl->tokenizer->vocab_size() > impl->config.vocab_size)
@@ -173,14 +202,19 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
     if (!t) return t.status();
     impl->chat_template = *t;
   } else {
-    impl->chat_template = ChatTemplate::detect(chat_template_text(model_dir), impl->arch->family);
+    impl->chat_template = ChatTemplate::detect(probed->chat_template_text, impl->arch->family);
   }
 
-  auto ck = Checkpoint::open(model_dir);
-  if (!ck) return ck.status();
   LoadProgress progress;
   if (params.progress) progress = [&](int done, int total) { return params.progress(float(done) / float(total)); };
-  auto weights = load_weights(impl->config, *impl->arch, **ck, *impl->backend, progress);
+  Result<ModelWeights> weights = Status(StatusCode::kInternal, "no weights");
+  if (probed->gguf) {
+    weights = load_gguf_weights(*probed->gguf_desc, *probed->gguf, *impl->backend, progress);
+  } else {
+    auto ck = Checkpoint::open(model_dir);
+    if (!ck) return ck.status();
+    weights = load_weights(impl->config, *impl->arch, **ck, *impl->backend, progress);
+  }
   if (!weights) return weights.status();
   auto tr = Transformer::create(impl->config, std::move(weights.value()), *impl->backend);
   if (!tr) return tr.status();

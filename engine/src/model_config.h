@@ -43,6 +43,7 @@ struct ModelConfig {
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
+  std::vector<float> rope_freq_factors;  // [head_dim/2] divisors of inv_freq, or empty (GGUF rope_freqs: Llama-3.1)
   bool tie_word_embeddings = false;
   bool attention_bias = false;  // InternLM v1 "bias", Llama "attention_bias"
   std::string dtype = "float16";  // torch_dtype / dtype as written

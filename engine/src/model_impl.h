@@ -6,6 +6,8 @@
 
 #include "backend.h"
 #include "chat_template.h"
+#include "gguf.h"
+#include "gguf_model.h"
 #include "jetchat/engine.h"
 #include "model_config.h"
 #include "models/architecture.h"
@@ -31,12 +33,15 @@ class ModelImpl {
   ~ModelImpl() { transformer.reset(); }
 };
 
-// Validates a model directory far enough to describe it (config, architecture, tensor headers) without
-// uploading weights.
+// Validates a model directory or GGUF file far enough to describe it (config, architecture, tensor headers)
+// without uploading weights.
 struct ProbedModel {
   ModelInfo info;
   ModelConfig config;
   const Architecture* arch = nullptr;
+  std::string chat_template_text;      // the model's own Jinja template, or ""
+  std::shared_ptr<GgufFile> gguf;      // a GGUF file's reader, kept open for loading; null for directories
+  std::shared_ptr<GgufModelDesc> gguf_desc;
 };
 Result<ProbedModel> probe_model(const std::string& model_dir);
 

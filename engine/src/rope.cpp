@@ -27,6 +27,7 @@ std::vector<float> rope_inv_freq(const ModelConfig& c, int seq_len) {
         f = (1 - smooth) * f / s.factor + smooth * f;
       }
     }
+    if (!c.rope_freq_factors.empty()) f /= c.rope_freq_factors[size_t(j)];
     inv[j] = float(f);
   }
   return inv;
