@@ -39,8 +39,11 @@ QString where(const RemoteEndpoint& e) { return e.baseUrl.toString(QUrl::RemoveU
 // The OpenAI-style error message of a response body, or the HTTP reason.
 QString serverError(QNetworkReply* reply, const QByteArray& body) {
   const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-  const QString message = QJsonDocument::fromJson(body).object().value(QStringLiteral("error")).toObject()
-                              .value(QStringLiteral("message")).toString();
+  // OpenAI and JetChat: {"error": {"message"}}; vLLM and LMDeploy: {"object": "error", "message"}; FastAPI: {"detail"}.
+  const QJsonObject json = QJsonDocument::fromJson(body).object();
+  QString message = json.value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString();
+  if (message.isEmpty()) message = json.value(QStringLiteral("message")).toString();
+  if (message.isEmpty()) message = json.value(QStringLiteral("detail")).toString();
   const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
   return QStringLiteral("the server answered %1: %2").arg(status).arg(message.isEmpty() ? reason : message);
 }
@@ -166,7 +169,7 @@ jetchat::Result<jetchat::Generation> RemoteBackend::chat(const std::vector<jetch
   jetchat::Generation gen;
   QByteArray pending;
   QString failure;
-  bool done = false, headers = false, stoppedByCallback = false, timedOut = false;
+  bool done = false, finished = false, headers = false, stoppedByCallback = false, timedOut = false;
   int chunks = 0;
   double firstMs = 0;
   qint64 lastDataMs = 0;
@@ -196,6 +199,7 @@ jetchat::Result<jetchat::Generation> RemoteBackend::chat(const std::vector<jetch
       for (const QJsonValue& c : event.value(QStringLiteral("choices")).toArray()) {
         const QJsonObject choice = c.toObject();
         const QString finish = choice.value(QStringLiteral("finish_reason")).toString();
+        finished = finished || !finish.isEmpty();
         if (finish == QLatin1String("stop")) gen.stats.stop_reason = "eos";
         else if (finish == QLatin1String("length")) gen.stats.stop_reason = "max_tokens";
         const QString content = choice.value(QStringLiteral("delta")).toObject().value(QStringLiteral("content")).toString();
@@ -239,6 +243,8 @@ jetchat::Result<jetchat::Generation> RemoteBackend::chat(const std::vector<jetch
   const double totalMs = double(clock.nsecsElapsed()) / 1e6;
 
   const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+  // Servers that end the stream after the finish_reason chunk without "data: [DONE]" (older llama.cpp) are done.
+  done = done || (finished && reply->error() == QNetworkReply::NoError);
   if (m_cancel.load() || stoppedByCallback) {
     gen.stats.stop_reason = m_cancel.load() ? "cancelled" : "callback";
   } else if (timedOut) {

@@ -6,7 +6,12 @@
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QRegularExpression>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTcpServer>
+#include <QTcpSocket>
+#include <QTimer>
 #include <QtQml/QQmlExtensionPlugin>
 #include <QtTest>
 
@@ -18,6 +23,64 @@
 Q_IMPORT_QML_PLUGIN(JetChatPlugin)
 Q_IMPORT_QML_PLUGIN(JetChatCorePlugin)
 Q_IMPORT_QML_PLUGIN(JetChatThemePlugin)
+
+// An OpenAI-compatible server of another make, scripted byte for byte: what LMDeploy, vLLM, llama.cpp's server
+// or Ollama send differs in framing (CRLF, "data:" without a space, comments, a role-only first chunk, no
+// "[DONE]", UTF-8 characters split across writes) and in error bodies.
+class ScriptedServer : public QObject {
+ public:
+  QList<QByteArray> chatWrites;  // the chat reply's body, written one piece every 10 ms, then the connection closes
+  QByteArray chatStatus = "200 OK";
+  QByteArray lastChatRequest;
+
+  bool listen() {
+    connect(&m_server, &QTcpServer::newConnection, this, [this] {
+      while (QTcpSocket* s = m_server.nextPendingConnection()) {
+        s->setParent(this);
+        connect(s, &QTcpSocket::readyRead, this, [this, s] { onData(s); });
+      }
+    });
+    return m_server.listen(QHostAddress::LocalHost, 0);
+  }
+  QUrl base() const { return QUrl(QStringLiteral("http://127.0.0.1:%1/v1").arg(m_server.serverPort())); }
+
+ private:
+  void onData(QTcpSocket* s) {
+    QByteArray& in = m_buffers[s];
+    in += s->readAll();
+    const int end = in.indexOf("\r\n\r\n");
+    if (end < 0) return;
+    const QByteArray head = in.left(end);
+    const QRegularExpression lengthRe(QStringLiteral("content-length: *(\\d+)"), QRegularExpression::CaseInsensitiveOption);
+    const auto length = lengthRe.match(QString::fromLatin1(head));
+    const int bodyBytes = length.hasMatch() ? length.captured(1).toInt() : 0;
+    if (in.size() < end + 4 + bodyBytes) return;
+    if (head.startsWith("GET /v1/models")) {
+      const QByteArray body = R"({"object":"list","data":[{"id":"qwen2.5-7b-instruct","object":"model","owned_by":"vllm"}]})";
+      s->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
+               "\r\nConnection: close\r\n\r\n" + body);
+      s->disconnectFromHost();
+      return;
+    }
+    lastChatRequest = in.mid(end + 4, bodyBytes);
+    s->write("HTTP/1.1 " + chatStatus + "\r\nContent-Type: " +
+             (chatStatus.startsWith("200") ? "text/event-stream" : "application/json") + "\r\nConnection: close\r\n\r\n");
+    auto* timer = new QTimer(s);
+    timer->setInterval(10);
+    connect(timer, &QTimer::timeout, s, [this, s, timer, next = 0]() mutable {
+      if (next < chatWrites.size()) {
+        s->write(chatWrites[next++]);
+        return;
+      }
+      timer->stop();
+      s->disconnectFromHost();
+    });
+    timer->start();
+  }
+
+  QTcpServer m_server;
+  QHash<QTcpSocket*, QByteArray> m_buffers;
+};
 
 class TestRemoteBackend : public QObject {
   Q_OBJECT
@@ -92,7 +155,10 @@ class TestRemoteBackend : public QObject {
 
  private slots:
   void init() {
-    if (qstrcmp(QTest::currentTestFunction(), "endpointListRules") != 0) QVERIFY(startServer());
+    const char* name = QTest::currentTestFunction();
+    if (qstrcmp(name, "endpointListRules") != 0 && qstrcmp(name, "otherServersFraming") != 0 &&
+        qstrcmp(name, "otherServersErrors") != 0)
+      QVERIFY(startServer());
   }
   void cleanup() { stopServer(); }
 
@@ -201,6 +267,74 @@ class TestRemoteBackend : public QObject {
     QVERIFY(!loaded.is_ok());
     QVERIFY2(QString::fromStdString(loaded.message()).contains(QStringLiteral("cannot reach the server")),
              loaded.message().c_str());
+  }
+
+  // A vLLM/llama.cpp-style stream: CRLF, "data:" without a space, a keep-alive comment, a role-only first chunk,
+  // a Chinese character split across two writes, usage in the last chunk, and no "[DONE]" before the close.
+  void otherServersFraming() {
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    server.chatWrites = {
+        ": keep-alive\r\n\r\n",
+        "data:{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null},\"finish_reason\":null}]}\r\n\r\n",
+        "data:{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello, \"},\"finish_reason\":null}]}\r\n\r\n",
+        "data:{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\xe4\xb8",
+        "\x96\xe7\x95\x8c!\"},\"finish_reason\":null}]}\r\n\r\n",
+        "data:{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
+        "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":3,\"total_tokens\":15}}\r\n\r\n",
+    };
+    RemoteEndpoint e;
+    e.baseUrl = server.base();
+    e.model = QStringLiteral("qwen2.5-7b-instruct");
+    RemoteBackend backend(e);
+    const auto loaded = backend.load("remote:qwen", {});
+    QVERIFY2(loaded.is_ok(), loaded.message().c_str());
+    QStringList pieces;
+    auto reply = backend.chat({{jetchat::Role::kUser, "Hi"}}, params(16), [&](std::string_view piece) {
+      pieces << QString::fromUtf8(piece.data(), qsizetype(piece.size()));
+      return true;
+    });
+    QVERIFY2(reply.is_ok(), reply.is_ok() ? "" : reply.status().message().c_str());
+    QCOMPARE(QString::fromStdString(reply->text), QStringLiteral("Hello, 世界!"));
+    QCOMPARE(pieces, QStringList({QStringLiteral("Hello, "), QStringLiteral("世界!")}));
+    QCOMPARE(reply->stats.stop_reason, std::string("eos"));
+    QCOMPARE(reply->stats.prompt_tokens, 12);
+    QCOMPARE(reply->stats.generated_tokens, 3);
+    const QJsonObject sent = QJsonDocument::fromJson(server.lastChatRequest).object();
+    QCOMPARE(sent.value(QStringLiteral("model")).toString(), QStringLiteral("qwen2.5-7b-instruct"));
+    QCOMPARE(sent.value(QStringLiteral("stream")).toBool(), true);
+    QCOMPARE(sent.value(QStringLiteral("messages")).toArray().last().toObject().value(QStringLiteral("content")).toString(),
+             QStringLiteral("Hi"));
+
+    // Cut before any finish_reason: not a complete reply.
+    server.chatWrites = {"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}]}\n\n"};
+    auto cut = backend.chat({{jetchat::Role::kUser, "Again"}}, params(16), {});
+    QVERIFY(!cut.is_ok());
+    QVERIFY2(QString::fromStdString(cut.status().message()).contains(QStringLiteral("without finishing")),
+             cut.status().message().c_str());
+  }
+
+  // Error bodies of other servers (vLLM/LMDeploy: {"object":"error","message"}; FastAPI: {"detail"}) are shown.
+  void otherServersErrors() {
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    RemoteEndpoint e;
+    e.baseUrl = server.base();
+    e.model = QStringLiteral("qwen2.5-7b-instruct");
+    RemoteBackend backend(e);
+    QVERIFY(backend.load("remote:qwen", {}).is_ok());
+    server.chatStatus = "400 Bad Request";
+    server.chatWrites = {R"({"object":"error","message":"max_tokens must be at most 2048","type":"BadRequestError","code":400})"};
+    auto vllm = backend.chat({{jetchat::Role::kUser, "Hi"}}, params(4096), {});
+    QVERIFY(!vllm.is_ok());
+    QCOMPARE(QString::fromStdString(vllm.status().message()),
+             QStringLiteral("the server answered 400: max_tokens must be at most 2048"));
+    server.chatStatus = "422 Unprocessable Entity";
+    server.chatWrites = {R"({"detail":"messages: field required"})"};
+    auto fastapi = backend.chat({{jetchat::Role::kUser, "Hi"}}, params(8), {});
+    QVERIFY(!fastapi.is_ok());
+    QCOMPARE(QString::fromStdString(fastapi.status().message()),
+             QStringLiteral("the server answered 422: messages: field required"));
   }
 
   // The real app, offscreen: the server is added through the model switcher's form (a bad address is refused with
