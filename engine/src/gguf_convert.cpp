@@ -12,6 +12,7 @@
 #include "json_util.h"
 #include "model_config.h"
 #include "models/architecture.h"
+#include "rope.h"
 
 namespace jetchat {
 namespace {
@@ -117,8 +118,8 @@ Status convert_to_gguf(const std::string& dir, const std::string& out_path, Ggml
                                                 c.architecture);
   if (!c.quant.method.empty())
     return Status(StatusCode::kUnsupported, dir + ": convert a 16-bit model, not a " + c.quant.method + " one");
-  if (c.rope_scaling.type != RopeScalingType::kNone && c.rope_scaling.type != RopeScalingType::kLinear)
-    return Status(StatusCode::kUnsupported, dir + ": the GGUF converter writes no RoPE scaling but linear");
+  if (c.rope_scaling.type == RopeScalingType::kDynamic)
+    return Status(StatusCode::kUnsupported, dir + ": GGUF has no dynamic NTK RoPE scaling to write");
   auto ck = Checkpoint::open(dir);
   if (!ck) return ck.status();
 
@@ -141,6 +142,18 @@ Status convert_to_gguf(const std::string& dir, const std::string& out_path, Ggml
     w.add_f32(g + ".rope.scaling.factor", float(c.rope_scaling.factor));
   }
   JETCHAT_TRY(add_vocabulary(w, dir, c));
+  if (c.rope_scaling.type == RopeScalingType::kLlama3) {
+    // As llama.cpp writes Llama-3.1: the rescaling as one divisor of each pair's frequency.
+    ModelConfig plain = c;
+    plain.rope_scaling = {};
+    const std::vector<float> scaled = rope_inv_freq(c, 0), unscaled = rope_inv_freq(plain, 0);
+    std::vector<uint8_t> factors;
+    for (size_t j = 0; j < scaled.size(); ++j) {
+      const float f = unscaled[j] / scaled[j];
+      factors.insert(factors.end(), reinterpret_cast<const uint8_t*>(&f), reinterpret_cast<const uint8_t*>(&f) + 4);
+    }
+    w.add_tensor("rope_freqs.weight", {uint64_t(scaled.size())}, GgmlType::kF32, std::move(factors));
+  }
 
   const bool permute = family != "qwen2";
   const int64_t h = c.hidden_size, q = c.q_dim(), kv = c.kv_dim(), f = c.intermediate_size, D = c.head_dim;

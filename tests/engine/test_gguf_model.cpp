@@ -1,5 +1,5 @@
 // GGUF models end to end: the same random model as HF safetensors and as GGUF F16 gives the same logits (llama,
-// qwen2, internlm2); llama.cpp's own fixture file matches an fp64 forward pass that rotates adjacent pairs on the
+// Llama-3.1 style, qwen2, internlm2); llama.cpp's own fixture file matches an fp64 forward pass that rotates adjacent pairs on the
 // file's permuted q/k rows as stored; quantised linears come out of the loader with the file's values (Q4_0 as
 // exact 4-bit, others through f16); the memory estimate is what loading allocates; bad files are clear errors.
 #include <gtest/gtest.h>
@@ -60,11 +60,21 @@ RandomModelSpec spec_for(const std::string& arch) {
   return s;
 }
 
+// Llama-3.1 style: theta 500000, GQA 4:1, llama3 RoPE rescaling (GGUF: the rope_freqs tensor). With head_dim 16
+// and original_max_position 64 one frequency is kept, one smoothed and the rest divided by the factor.
+RandomModelSpec llama3_spec() {
+  RandomModelSpec s = spec_for("LlamaForCausalLM");
+  s.heads = 8, s.kv_heads = 2, s.hidden_size = 128, s.rope_theta = 500000.0;
+  s.rope_scaling_json = R"({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                            "original_max_position_embeddings": 64})";
+  return s;
+}
+
 class GgufSameLogits : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GgufSameLogits, AsTheSafetensorsModel) {
   const std::string dir = test::scratch_dir("hf");
-  ASSERT_TRUE(write_random_checkpoint(spec_for(GetParam()), dir).is_ok());
+  ASSERT_TRUE(write_random_checkpoint(GetParam() == "Llama3" ? llama3_spec() : spec_for(GetParam()), dir).is_ok());
   const std::string gguf = dir + "/../model-f16.gguf";
   const Status s = convert_to_gguf(dir, gguf, GgmlType::kF16);
   ASSERT_TRUE(s.is_ok()) << s.message();
@@ -79,7 +89,7 @@ TEST_P(GgufSameLogits, AsTheSafetensorsModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, GgufSameLogits,
-                         ::testing::Values("LlamaForCausalLM", "Qwen2ForCausalLM", "InternLM2ForCausalLM"),
+                         ::testing::Values("LlamaForCausalLM", "Llama3", "Qwen2ForCausalLM", "InternLM2ForCausalLM"),
                          [](const auto& info) { return info.param.substr(0, info.param.find("For")); });
 
 // --- llama.cpp's own file: an independent fp64 forward over the GGUF tensors as stored ---
