@@ -3,6 +3,8 @@
 #include <QDir>
 #include <QFile>
 
+#include "jetchat/engine.h"
+
 namespace {
 
 // Value in bytes of a "Key:   123 kB" line of a /proc file, or -1.
@@ -76,5 +78,8 @@ void SystemMonitor::sample() {
   m_mem = readMemInfo();
   m_rss = readResidentBytes();
   m_gpuLoad = readGpuLoadPercent();
+  const auto gpu = jetchat::read_gpu_memory();
+  m_gpuMemTotal = gpu ? gpu->total : 0;
+  m_gpuMemUsed = gpu ? gpu->used : 0;
   emit sampled();
 }

@@ -15,6 +15,9 @@ class SystemMonitor : public QObject {
   Q_PROPERTY(qint64 memUsed READ memUsed NOTIFY sampled)
   Q_PROPERTY(qint64 processRss READ processRss NOTIFY sampled)
   Q_PROPERTY(int gpuLoadPercent READ gpuLoadPercent NOTIFY sampled)  // -1 where the board exposes none
+  // A discrete GPU's own memory (jetchat::read_gpu_memory); 0 on Jetson, where the GPU uses system memory.
+  Q_PROPERTY(qint64 gpuMemTotal READ gpuMemTotal NOTIFY sampled)
+  Q_PROPERTY(qint64 gpuMemUsed READ gpuMemUsed NOTIFY sampled)
   Q_PROPERTY(int intervalMs READ intervalMs WRITE setIntervalMs NOTIFY intervalMsChanged)
 
  public:
@@ -36,6 +39,8 @@ class SystemMonitor : public QObject {
   qint64 memUsed() const { return m_mem.total - m_mem.available; }
   qint64 processRss() const { return m_rss; }
   int gpuLoadPercent() const { return m_gpuLoad; }
+  qint64 gpuMemTotal() const { return m_gpuMemTotal; }
+  qint64 gpuMemUsed() const { return m_gpuMemUsed; }
   int intervalMs() const { return m_timer.interval(); }
   void setIntervalMs(int ms);
 
@@ -50,5 +55,6 @@ class SystemMonitor : public QObject {
   MemInfo m_mem;
   qint64 m_rss = 0;
   int m_gpuLoad = -1;
+  qint64 m_gpuMemTotal = 0, m_gpuMemUsed = 0;
   QString m_gpuLoadPath;  // found once at start
 };

@@ -30,10 +30,18 @@ Rectangle {
             Gauge {
                 objectName: "memoryGauge"
                 width: column.width
-                caption: qsTr("Memory in use (shared with the GPU)")
+                caption: panel.monitor.gpuMemTotal > 0 ? qsTr("System memory in use") : qsTr("Memory in use (shared with the GPU)")
                 valueText: Format.gib(panel.monitor.memUsed) + " / " + Format.gib(panel.monitor.memTotal)
                 fraction: panel.monitor.memTotal > 0 ? panel.monitor.memUsed / panel.monitor.memTotal : 0
                 detail: qsTr("Available: %1").arg(Format.gib(panel.monitor.memAvailable))
+            }
+            Gauge {
+                objectName: "gpuMemoryGauge"
+                visible: panel.monitor.gpuMemTotal > 0   // a discrete GPU; on Jetson the line above says it all
+                width: column.width
+                caption: qsTr("GPU memory in use")
+                valueText: Format.gib(panel.monitor.gpuMemUsed) + " / " + Format.gib(panel.monitor.gpuMemTotal)
+                fraction: panel.monitor.gpuMemTotal > 0 ? panel.monitor.gpuMemUsed / panel.monitor.gpuMemTotal : 0
             }
             Gauge {
                 objectName: "processGauge"

@@ -3,6 +3,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "jetchat/engine.h"
 #include "system_monitor.h"
 
 class TestSystemMonitor : public QObject {
@@ -47,6 +48,19 @@ class TestSystemMonitor : public QObject {
     const qint64 during = SystemMonitor::readResidentBytes();
     QVERIFY2(during - before > (48 << 20), qPrintable(QString::number(during - before)));
     QVERIFY(block[12345] == 1);
+  }
+
+  // The GPU memory gauge shows what the engine's NVML reader says, or nothing where there is no discrete GPU.
+  void gpuMemoryComesFromTheDriver() {
+    SystemMonitor monitor;
+    const auto gpu = jetchat::read_gpu_memory();
+    if (!gpu) {
+      QCOMPARE(monitor.gpuMemTotal(), 0);
+      QCOMPARE(monitor.gpuMemUsed(), 0);
+      QSKIP(qPrintable(QString::fromStdString("no discrete GPU here: " + gpu.status().message())));
+    }
+    QCOMPARE(monitor.gpuMemTotal(), gpu->total);
+    QVERIFY(monitor.gpuMemUsed() > 0 && monitor.gpuMemUsed() <= monitor.gpuMemTotal());
   }
 
   void samplesTwiceASecond() {

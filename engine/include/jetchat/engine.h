@@ -46,6 +46,15 @@ struct MemoryUsage {
   int64_t total() const { return weight_bytes + kv_bytes + scratch_bytes; }
 };
 
+// A discrete NVIDIA GPU's memory as its driver reports it, for the gauges. Read through NVML, which is loaded at
+// run time: no CUDA context is created and nothing is linked. Unsupported where there is no NVIDIA driver and on
+// Jetson, whose GPU allocates from system memory (MemAvailable is the figure there). Any thread.
+struct GpuMemory {
+  int64_t total = 0;
+  int64_t used = 0;
+};
+Result<GpuMemory> read_gpu_memory(int device = 0);
+
 class ModelImpl;
 
 class Model {
