@@ -7,8 +7,6 @@
 namespace remote_endpoints {
 namespace {
 
-QString tr(const char* text) { return QCoreApplication::translate("RemoteEndpoints", text); }
-
 int indexOf(const QVariantList& list, const QString& name) {
   for (int i = 0; i < list.size(); ++i)
     if (list[i].toMap().value(QStringLiteral("name")).toString() == name) return i;
@@ -18,12 +16,12 @@ int indexOf(const QVariantList& list, const QString& name) {
 }  // namespace
 
 QString validate(const QString& name, const QString& baseUrl, const QString& model) {
-  if (name.trimmed().isEmpty()) return tr("Give the server a name.");
+  if (name.trimmed().isEmpty()) return QCoreApplication::translate("RemoteEndpoints", "Give the server a name.");
   const QUrl url(baseUrl.trimmed(), QUrl::StrictMode);
   if (!url.isValid() || url.host().isEmpty() ||
       (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
-    return tr("The address must look like http://host:port/v1.");
-  if (model.trimmed().isEmpty()) return tr("Name the model the server serves (its id in GET /v1/models).");
+    return QCoreApplication::translate("RemoteEndpoints", "The address must look like http://host:port/v1.");
+  if (model.trimmed().isEmpty()) return QCoreApplication::translate("RemoteEndpoints", "Name the model the server serves (its id in GET /v1/models).");
   return {};
 }
 
@@ -33,7 +31,7 @@ QString save(QVariantList& list, const QString& previousName, const QString& nam
   const QString trimmedName = name.trimmed();
   const int previous = previousName.isEmpty() ? -1 : indexOf(list, previousName);
   const int clash = indexOf(list, trimmedName);
-  if (clash >= 0 && clash != previous) return tr("Another server is already called \"%1\".").arg(trimmedName);
+  if (clash >= 0 && clash != previous) return QCoreApplication::translate("RemoteEndpoints", "Another server is already called \"%1\".").arg(trimmedName);
   QVariantMap entry;
   entry.insert(QStringLiteral("name"), trimmedName);
   entry.insert(QStringLiteral("baseUrl"), baseUrl.trimmed());

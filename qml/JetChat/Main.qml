@@ -114,7 +114,7 @@ ApplicationWindow {
             Loader {
                 id: keyboard
                 Layout.fillWidth: true
-                Layout.preferredHeight: item && item.active ? item.height : 0
+                Layout.preferredHeight: item && item.active ? item.implicitHeight : 0  // not height: the layout sets that
                 active: window.app.virtualKeyboard
                 source: "KioskKeyboard.qml"
                 onLoaded: item.language = Qt.binding(() => window.app.language.effective)
