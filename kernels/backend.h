@@ -99,6 +99,27 @@ class Backend {
     matmul(scratch, x, w, bias);
     add(y, scratch);
   }
+  // y = rmsnorm(x; norm_w, eps) · Wᵀ (+ bias): the norm fused into the product that consumes it. `xn`
+  // [n, W.cols] is where the default puts the normed rows; a backend that normalises on the fly may leave it
+  // untouched, so callers treat it as scratch.
+  virtual void rmsnorm_matmul(Tensor& y, Tensor& xn, const Tensor& x, const Tensor& norm_w, float eps,
+                              const Tensor& w, const Tensor* bias) {
+    rmsnorm(xn, x, norm_w, eps);
+    matmul(y, xn, w, bias);
+  }
+  // y += (silu(gate_up[:, :f]) * gate_up[:, f:]) · Wᵀ: the SiLU gate fused into the down projection. `ffn`
+  // [n, f] and `scratch` [n, W.rows] are what the default computes through.
+  virtual void silu_mul_matmul_add(Tensor& y, const Tensor& gate_up, const Tensor& w, Tensor& ffn,
+                                   Tensor& scratch) {
+    silu_mul(ffn, gate_up);
+    matmul_add(y, ffn, w, nullptr, scratch);
+  }
+  // rope, then attention: a backend may rotate the query and key heads on the fly and leave qkv unrotated.
+  virtual void rope_attention(Tensor& out, Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s,
+                              int pos0, const std::vector<float>& inv_freq) {
+    rope(qkv, s, pos0, inv_freq);
+    attention(out, qkv, k_cache, v_cache, s, pos0);
+  }
   // Element type of the KV cache this backend's attention reads and writes.
   virtual DType kv_dtype() const { return DType::kF32; }
   // Free bytes of the memory this backend allocates from when it is not the system's RAM (a discrete GPU);

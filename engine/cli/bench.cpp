@@ -226,37 +226,62 @@ void add_bench(CLI::App& app) {
     const double roofline = bandwidth > 0 ? bpt * decode_tok_s / bandwidth : 0;
     const double roofline_long = bandwidth > 0 && long_tok_s > 0 ? bpt_long * long_tok_s / bandwidth : 0;
 
-    // 4. Each distinct matrix-vector product alone, over enough copies of the matrix to defeat the caches.
+    // 4. Each distinct matrix-vector product alone, as decode issues it (the RMSNorm or the SiLU gate fused into
+    // its input where the backend fuses them, the residual add into the output projections), over enough copies
+    // of the matrix to defeat the caches.
     nlohmann::ordered_json kernels = nlohmann::json::array();
     if (o->kernels) {
-      const LayerWeights& L = tr.weights().layers[0];
-      const std::pair<const char*, const Tensor*> mats[] = {
-          {"wqkv", &L.wqkv}, {"wo", &L.wo}, {"w_gate_up", &L.w_gate_up}, {"w_down", &L.w_down},
-          {"lm_head", &tr.weights().lm_head}};
-      for (const auto& [mname, w] : mats) {
-        std::vector<float> xs(size_t(w->cols));
+      const ModelWeights& mw = tr.weights();
+      const LayerWeights& L = mw.layers[0];
+      enum class Input { kNormed, kPlain, kGated };
+      struct Mat {
+        const char* name;
+        Tensor LayerWeights::*member;  // null: the output head
+        Input input;
+      } mats[] = {{"wqkv", &LayerWeights::wqkv, Input::kNormed},
+                  {"wo", &LayerWeights::wo, Input::kPlain},
+                  {"w_gate_up", &LayerWeights::w_gate_up, Input::kNormed},
+                  {"w_down", &LayerWeights::w_down, Input::kGated},
+                  {"lm_head", nullptr, Input::kNormed}};
+      const float eps = float(cfg.rms_norm_eps);
+      for (const Mat& m : mats) {
+        const Tensor* w = m.member ? &(L.*m.member) : &mw.lm_head;
+        const int64_t in_cols = m.input == Input::kGated ? 2 * w->cols : w->cols;
+        std::vector<float> xs(static_cast<size_t>(in_cols));
         uint32_t r = 42;
         for (auto& v : xs) v = float((r = r * 1664525u + 1013904223u) >> 8) / float(1 << 24) * 2.0f - 1.0f;
-        auto x = b.upload(HostMatrix{DType::kF32, 1, w->cols, xs.data()}, DType::kF32);
+        auto x = b.upload(HostMatrix{DType::kF32, 1, in_cols, xs.data()}, DType::kF32);
         auto y = b.alloc(DType::kF32, 1, w->rows);
-        if (!x || !y) return void(fail(!x ? x.status() : y.status()));
+        auto scratch_in = b.alloc(DType::kF32, 1, w->cols);  // xn or ffn of the composed fallback
+        auto scratch_out = b.alloc(DType::kF32, 1, w->rows);
+        for (auto* t : {&x, &y, &scratch_in, &scratch_out})
+          if (!*t) return void(fail(t->status()));
         // Inputs: the weights of every layer in turn (same shape), so each call streams a matrix from DRAM.
         std::vector<const Tensor*> copies;
-        for (const auto& layer : tr.weights().layers) {
-          const Tensor* t = w == &L.wqkv ? &layer.wqkv : w == &L.wo ? &layer.wo
-                          : w == &L.w_gate_up ? &layer.w_gate_up : w == &L.w_down ? &layer.w_down : w;
-          copies.push_back(t);
-        }
+        if (m.member)
+          for (const auto& layer : mw.layers) copies.push_back(&(layer.*m.member));
+        else
+          copies.push_back(w);
+        const Tensor& norm = m.member ? L.attn_norm : mw.final_norm;
         size_t at = 0;
-        auto sec = b.time_per_call([&] { b.matmul(*y, *x, *copies[at++ % copies.size()], nullptr); },
-                                   int(std::max<size_t>(copies.size(), 32)));
+        auto sec = b.time_per_call(
+            [&] {
+              const Tensor& wc = *copies[at++ % copies.size()];
+              switch (m.input) {
+                case Input::kNormed: b.rmsnorm_matmul(*y, *scratch_in, *x, norm, eps, wc, nullptr); break;
+                case Input::kPlain: b.matmul_add(*y, *x, wc, nullptr, *scratch_out); break;
+                case Input::kGated: b.silu_mul_matmul_add(*y, *x, wc, *scratch_in, *scratch_out); break;
+              }
+            },
+            int(std::max<size_t>(copies.size(), 32)));
         if (!sec) return void(fail(sec.status()));
-        const double bytes = double(w->bytes) + double(w->cols + w->rows) * 4;
-        kernels.push_back({{"matrix", mname}, {"rows", w->rows}, {"cols", w->cols}, {"dtype", dtype_name(w->dtype)},
-                           {"bytes", w->bytes}, {"us", *sec * 1e6}, {"gb_s", bytes / *sec / 1e9},
+        const double bytes = double(w->bytes) + double(in_cols + w->rows) * 4;
+        static const char* const kInputNames[] = {"rmsnorm", "plain", "silu_mul"};
+        kernels.push_back({{"matrix", m.name}, {"input", kInputNames[int(m.input)]}, {"rows", w->rows},
+                           {"cols", w->cols}, {"dtype", dtype_name(w->dtype)}, {"bytes", w->bytes},
+                           {"us", *sec * 1e6}, {"gb_s", bytes / *sec / 1e9},
                            {"fraction_of_copy_bandwidth", copy_bandwidth > 0 ? bytes / *sec / copy_bandwidth : 0}});
-        b.free(*x);
-        b.free(*y);
+        for (auto* t : {&x, &y, &scratch_in, &scratch_out}) b.free(**t);
       }
     }
     tr.free_kv(*kv);

@@ -121,16 +121,13 @@ void Transformer::layers_and_head(KvCache& kv, const int32_t* ids, int n, int po
   b_.embed(x, w_.embed, ids, n);
   for (int l = 0; l < c_.num_layers; ++l) {
     const LayerWeights& w = w_.layers[l];
-    b_.rmsnorm(xn, x, w.attn_norm, float(c_.rms_norm_eps));
-    b_.matmul(qkv, xn, w.wqkv, w.bqkv.empty() ? nullptr : &w.bqkv);
-    b_.rope(qkv, shape, pos0, inv_freq);
-    b_.attention(attn, qkv, kv.k[l], kv.v[l], shape, pos0);
+    b_.rmsnorm_matmul(qkv, xn, x, w.attn_norm, float(c_.rms_norm_eps), w.wqkv,
+                      w.bqkv.empty() ? nullptr : &w.bqkv);
+    b_.rope_attention(attn, qkv, kv.k[l], kv.v[l], shape, pos0, inv_freq);
     b_.matmul_add(x, attn, w.wo, w.bo.empty() ? nullptr : &w.bo, xn);
 
-    b_.rmsnorm(xn, x, w.ffn_norm, float(c_.rms_norm_eps));
-    b_.matmul(gate_up, xn, w.w_gate_up, nullptr);
-    b_.silu_mul(ffn, gate_up);
-    b_.matmul_add(x, ffn, w.w_down, nullptr, xn);
+    b_.rmsnorm_matmul(gate_up, xn, x, w.ffn_norm, float(c_.rms_norm_eps), w.w_gate_up, nullptr);
+    b_.silu_mul_matmul_add(x, gate_up, w.w_down, ffn, xn);
   }
   if (want == Logits::kNone) return;
   // Only the rows whose logits are wanted go through the (large) output head.
@@ -138,8 +135,7 @@ void Transformer::layers_and_head(KvCache& kv, const int32_t* ids, int n, int po
   Tensor xs = x.rows_view(first, n - first);
   Tensor xsn = xn.rows_view(0, n - first);
   Tensor out = logits_.rows_view(0, n - first);
-  b_.rmsnorm(xsn, xs, w_.final_norm, float(c_.rms_norm_eps));
-  b_.matmul(out, xsn, w_.lm_head, nullptr);
+  b_.rmsnorm_matmul(out, xsn, xs, w_.final_norm, float(c_.rms_norm_eps), w_.lm_head, nullptr);
 }
 
 }  // namespace jetchat

@@ -74,6 +74,8 @@ Status CudaBackend::init() {
   JETCHAT_CUBLAS_TRY(cublasSetWorkspace(cublas_, cublas_workspace_.ptr, cublas_workspace_.bytes));
   JETCHAT_TRY(ensure(splitk_counters_, kSplitKCounters * sizeof(unsigned)));
   JETCHAT_CUDA_TRY(cudaMemset(splitk_counters_.ptr, 0, splitk_counters_.bytes));
+  JETCHAT_TRY(ensure(attn_counters_, kAttentionCounters * sizeof(unsigned)));
+  JETCHAT_CUDA_TRY(cudaMemset(attn_counters_.ptr, 0, attn_counters_.bytes));
   JETCHAT_CUDA_TRY(cudaMalloc(&d_step_, sizeof(StepValues)));
   JETCHAT_CUDA_TRY(cudaMallocHost(&h_step_, sizeof(StepValues)));
   JETCHAT_CUDA_TRY(cudaMalloc(&d_out_id_, sizeof(int32_t)));
@@ -85,7 +87,7 @@ Status CudaBackend::init() {
 CudaBackend::~CudaBackend() {
   if (stream_) cudaStreamSynchronize(stream_);
   if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
-  for (DeviceBuffer* b : {&splitk_partial_, &splitk_counters_, &act16_, &dequant_, &attn_scratch_, &ids_,
+  for (DeviceBuffer* b : {&splitk_partial_, &splitk_counters_, &attn_counters_, &act16_, &dequant_, &attn_scratch_, &ids_,
                           &inv_freq_, &penalized_, &cublas_workspace_})
     if (b->ptr) cudaFree(b->ptr);
   if (d_step_) cudaFree(d_step_);
@@ -311,17 +313,47 @@ void CudaBackend::matmul_into(Tensor& y, const Tensor& x, const Tensor& w, const
     matmul_dense(e, x, w);
 }
 
+void CudaBackend::gemv_q4(const Epilogue& e, const GemvInput& x, const Tensor& w) {
+  const W4Weight& q = *static_cast<const W4Weight*>(w.extra);
+  const int64_t need = w4_gemv_scratch_floats(q, prop_.multiProcessorCount);
+  note(ensure(splitk_partial_, size_t(std::max<int64_t>(need, 1)) * 4));
+  if (!status_.is_ok()) return;
+  const SplitKScratch s{static_cast<float*>(splitk_partial_.ptr), int64_t(splitk_partial_.bytes / 4),
+                        static_cast<unsigned*>(splitk_counters_.ptr), kSplitKCounters};
+  NOTE(w4_gemv(q, x, e, s, prop_.multiProcessorCount, stream_));
+}
+
+void CudaBackend::rmsnorm_matmul(Tensor& y, Tensor& xn, const Tensor& x, const Tensor& norm_w, float eps,
+                                 const Tensor& w, const Tensor* bias) {
+  // One token through a 4-bit matrix: the GEMV normalises its input row itself (xn is left untouched).
+  if (x.rows != 1 || w.dtype != DType::kQ4 || norm_w.dtype != DType::kF32 || (bias && bias->dtype != DType::kF32))
+    return Backend::rmsnorm_matmul(y, xn, x, norm_w, eps, w, bias);
+  GemvInput in;
+  in.kind = GemvInput::Kind::kRmsNorm;
+  in.src = static_cast<const float*>(x.data);
+  in.norm_w = static_cast<const float*>(norm_w.data);
+  in.eps = eps;
+  gemv_q4(Epilogue{static_cast<float*>(y.data), bias ? static_cast<const float*>(bias->data) : nullptr, false}, in,
+          w);
+}
+
+void CudaBackend::silu_mul_matmul_add(Tensor& y, const Tensor& gate_up, const Tensor& w, Tensor& ffn,
+                                      Tensor& scratch) {
+  // One token through a 4-bit matrix: the GEMV applies the gate while loading its input (ffn is left untouched).
+  if (gate_up.rows != 1 || w.dtype != DType::kQ4) return Backend::silu_mul_matmul_add(y, gate_up, w, ffn, scratch);
+  GemvInput in;
+  in.kind = GemvInput::Kind::kSiluMul;
+  in.src = static_cast<const float*>(gate_up.data);
+  gemv_q4(Epilogue{static_cast<float*>(y.data), nullptr, true}, in, w);
+}
+
 void CudaBackend::matmul_q4(const Epilogue& e, const Tensor& x, const Tensor& w) {
   const W4Weight& q = *static_cast<const W4Weight*>(w.extra);
   const int n = int(x.rows);
   if (n == 1) {
-    const int64_t need = w4_gemv_scratch_floats(q, prop_.multiProcessorCount);
-    note(ensure(splitk_partial_, size_t(std::max<int64_t>(need, 1)) * 4));
-    if (!status_.is_ok()) return;
-    const SplitKScratch s{static_cast<float*>(splitk_partial_.ptr), int64_t(splitk_partial_.bytes / 4),
-                          static_cast<unsigned*>(splitk_counters_.ptr), kSplitKCounters};
-    NOTE(w4_gemv(q, static_cast<const float*>(x.data), e, s, prop_.multiProcessorCount, stream_));
-    return;
+    GemvInput in;
+    in.src = static_cast<const float*>(x.data);
+    return gemv_q4(e, in, w);
   }
   // Prefill: tensor cores through cuBLAS on fp16 slices of the dequantised weight.
   const int slice = int(std::max<int64_t>(8, std::min<int64_t>(q.n, kDequantSliceElems / q.k) / 8 * 8));
@@ -363,22 +395,41 @@ void CudaBackend::matmul_dense(const Epilogue& e, const Tensor& x, const Tensor&
   if (e.bias) NOTE(add_bias(e.y, e.bias, n, N, stream_));
 }
 
-void CudaBackend::rope(Tensor& qkv, const AttentionShape& s, int pos0, const std::vector<float>& inv_freq) {
+void CudaBackend::upload_inv_freq(const std::vector<float>& inv_freq) {
   // Frequencies change only with dynamic NTK scaling; a recorded step's key covers them, so no upload happens
   // while recording.
-  if (inv_freq != inv_freq_host_) {
-    note(ensure(inv_freq_, inv_freq.size() * sizeof(float)));
-    if (!status_.is_ok()) return;
-    NOTE(cudaMemcpyAsync(inv_freq_.ptr, inv_freq.data(), inv_freq.size() * sizeof(float), cudaMemcpyHostToDevice,
-                         stream_));
-    inv_freq_host_ = inv_freq;
-  }
+  if (inv_freq == inv_freq_host_) return;
+  note(ensure(inv_freq_, inv_freq.size() * sizeof(float)));
+  if (!status_.is_ok()) return;
+  NOTE(cudaMemcpyAsync(inv_freq_.ptr, inv_freq.data(), inv_freq.size() * sizeof(float), cudaMemcpyHostToDevice,
+                       stream_));
+  inv_freq_host_ = inv_freq;
+}
+
+void CudaBackend::rope(Tensor& qkv, const AttentionShape& s, int pos0, const std::vector<float>& inv_freq) {
+  upload_inv_freq(inv_freq);
+  if (!status_.is_ok()) return;
   NOTE(cuda::rope(static_cast<float*>(qkv.data), int(qkv.rows), qkv.cols, s.heads + s.kv_heads, s.head_dim,
                   static_cast<const float*>(inv_freq_.ptr), int(inv_freq.size()), pos0, pos_dev(), stream_));
 }
 
 void CudaBackend::attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache,
                             const AttentionShape& s, int pos0) {
+  attend(out, qkv, k_cache, v_cache, s, pos0, false);
+}
+
+void CudaBackend::rope_attention(Tensor& out, Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s,
+                                 int pos0, const std::vector<float>& inv_freq) {
+  // Decode rotates the query and the new key inside the attention kernel; prefill rotates qkv first.
+  if (qkv.rows != 1 || inv_freq.empty() || 2 * inv_freq.size() > size_t(s.head_dim))
+    return Backend::rope_attention(out, qkv, k_cache, v_cache, s, pos0, inv_freq);
+  upload_inv_freq(inv_freq);
+  if (!status_.is_ok()) return;
+  attend(out, qkv, k_cache, v_cache, s, pos0, true);
+}
+
+void CudaBackend::attend(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s,
+                         int pos0, bool rotate) {
   if (k_cache.dtype != DType::kF16 || v_cache.dtype != DType::kF16)
     return note(Status(StatusCode::kUnsupported, "cuda attention: the KV cache must be fp16 (kv_dtype)"));
   if (!attention_supported(s.heads, s.kv_heads, s.head_dim))
@@ -399,9 +450,14 @@ void CudaBackend::attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Ten
   a.head_dim = s.head_dim;
   a.pos0 = pos0;
   a.pos_dev = pos_dev();
+  if (rotate) {
+    a.inv_freq = static_cast<const float*>(inv_freq_.ptr);
+    a.half_rot = int(inv_freq_host_.size());
+  }
   note(ensure(attn_scratch_, size_t(attention_scratch_floats(a, pos0 + a.n)) * 4));
   if (!status_.is_ok()) return;
-  NOTE(cuda::attention(a, static_cast<float*>(attn_scratch_.ptr), stream_));
+  NOTE(cuda::attention(a, static_cast<float*>(attn_scratch_.ptr), static_cast<unsigned*>(attn_counters_.ptr),
+                       prop_.multiProcessorCount, stream_));
 }
 
 void CudaBackend::silu_mul(Tensor& out, const Tensor& gate_up) {

@@ -44,6 +44,11 @@ class CudaBackend final : public Backend {
   void sync() override;
 
   void matmul_add(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& scratch) override;
+  void rmsnorm_matmul(Tensor& y, Tensor& xn, const Tensor& x, const Tensor& norm_w, float eps, const Tensor& w,
+                      const Tensor* bias) override;
+  void silu_mul_matmul_add(Tensor& y, const Tensor& gate_up, const Tensor& w, Tensor& ffn, Tensor& scratch) override;
+  void rope_attention(Tensor& out, Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s, int pos0,
+                      const std::vector<float>& inv_freq) override;
   DType kv_dtype() const override { return DType::kF16; }
   Result<int64_t> device_memory_free() const override;
   Result<int32_t> sample(Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& penalized,
@@ -71,6 +76,10 @@ class CudaBackend final : public Backend {
   void count(int64_t delta, bool internal = false);
   void matmul_into(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias, bool accumulate);
   void matmul_q4(const Epilogue& e, const Tensor& x, const Tensor& w);
+  void gemv_q4(const Epilogue& e, const GemvInput& x, const Tensor& w);
+  void attend(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s, int pos0,
+              bool rotate);
+  void upload_inv_freq(const std::vector<float>& inv_freq);
   void matmul_dense(const Epilogue& e, const Tensor& x, const Tensor& w);
   const int* pos_dev() const { return step_on_device_ ? &d_step_->pos0 : nullptr; }
 
@@ -83,7 +92,7 @@ class CudaBackend final : public Backend {
   int64_t internal_bytes_ = 0;  // the backend's own scratch (split-K, dequantisation, attention, cuBLAS)
   int64_t peak_bytes_ = 0;      // of the two together
 
-  DeviceBuffer splitk_partial_, splitk_counters_, act16_, dequant_, attn_scratch_, ids_, inv_freq_, penalized_,
+  DeviceBuffer splitk_partial_, splitk_counters_, attn_counters_, act16_, dequant_, attn_scratch_, ids_, inv_freq_, penalized_,
       cublas_workspace_;
   std::vector<float> inv_freq_host_;
   int32_t* d_out_id_ = nullptr;

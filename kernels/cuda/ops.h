@@ -40,11 +40,24 @@ struct SplitKScratch {
   int counter_count = 0;
 };
 
+// How a one-token product forms its input row x[K] while loading it, so that the kernel producing it is saved.
+struct GemvInput {
+  enum class Kind : uint8_t {
+    kPlain,    // x as given
+    kRmsNorm,  // x / rms(x) * norm_w (every block reduces the row itself; 16-32 KB from L2)
+    kSiluMul,  // silu(src[:K]) * src[K:2K] (the gate and up halves of a fused gate/up product)
+  };
+  Kind kind = Kind::kPlain;
+  const float* src = nullptr;     // [K], or [2K] for kSiluMul; 16-byte aligned
+  const float* norm_w = nullptr;  // kRmsNorm: [K]
+  float eps = 0.0f;
+};
+
 // --- gemv_w4.cu ---
 // One token: y[N] = x[K] · Wᵀ. Chooses the K split from the multiprocessor count; returns cudaErrorInvalidValue
 // when the scratch is too small (w4_gemv_scratch_floats says how much it needs).
 int64_t w4_gemv_scratch_floats(const W4Weight& w, int sm_count);
-cudaError_t w4_gemv(const W4Weight& w, const float* x, const Epilogue& e, const SplitKScratch& s, int sm_count,
+cudaError_t w4_gemv(const W4Weight& w, const GemvInput& x, const Epilogue& e, const SplitKScratch& s, int sm_count,
                     cudaStream_t stream);
 // AWQ's qweight [K, N/8] words (device memory) into the kernels' order (see W4Weight); out must not alias.
 cudaError_t w4_repack(const uint32_t* awq_qweight, uint32_t* out, int n, int k, cudaStream_t stream);
@@ -85,14 +98,21 @@ struct AttentionArgs {
   int n = 0, heads = 0, kv_heads = 0, head_dim = 0;
   int pos0 = 0;
   const int* pos_dev = nullptr;
+  // Rotary embedding applied on the fly to the query and the new key (decode, n == 1, only): pairs (j, j + half)
+  // for j < half_rot, angle = position * inv_freq[j]. Null: qkv is already rotated.
+  const float* inv_freq = nullptr;
+  int half_rot = 0;
 };
 bool attention_supported(int heads, int kv_heads, int head_dim);
 // Floats of scratch the split-sequence partial results need for n queries over at most `keys` keys.
 int64_t attention_scratch_floats(const AttentionArgs& a, int keys);
+constexpr int kAttentionCounters = 256;  // arrival counters decode needs: one per KV head (zero between launches)
 // Appends the n rows' K and V at positions pos0.. to the cache, then causal attention split along the
-// sequence (flash-decoding: partial softmax per split, then a combine). For n == 1 the split count follows
-// the cache capacity so a recorded graph stays valid as the context grows.
-cudaError_t attention(const AttentionArgs& a, float* scratch, cudaStream_t stream);
+// sequence (flash-decoding: partial softmax per split, then a combine). For n == 1 the grid follows the cache
+// capacity so a recorded graph stays valid as the context grows (the kernel sizes the splits from the length it
+// reads, over about 2 x sm_count blocks), and everything is one kernel: the block holding the new position
+// appends it, the last split of each KV head to finish combines.
+cudaError_t attention(const AttentionArgs& a, float* scratch, unsigned* counters, int sm_count, cudaStream_t stream);
 
 // --- sampling.cu ---
 struct SampleArgs {

@@ -162,6 +162,57 @@ TEST_F(CudaOps, W4MatmulMatchesDequantisedReference) {
     }
 }
 
+// The fused decode paths of the W4 GEMV against the CPU backend's RMSNorm / SiLU gate followed by the
+// double-precision product of the dequantised weights: the norm (or gate) formed while the input is loaded,
+// 2e-3 as for the plain GEMV. One token takes the fused kernels; 3 tokens take the composed fallback (norm,
+// then the prefill GEMM). Shapes: split-K, outputs not a multiple of the 64-output tile, group = in_features.
+TEST_F(CudaOps, FusedNormAndGateW4ProductsMatchCpu) {
+  struct Shape {
+    int64_t rows, cols;
+    int group;
+  } shapes[] = {{72, 384, 64}, {4096, 4096, 128}, {1000, 512, 512}, {2048, 14336, 128}, {8, 128, 32}};
+  for (const auto& s : shapes)
+    for (int n : {1, 3}) {
+      const Awq a = random_awq(rng, s.rows, s.cols, s.group);
+      auto w = gpu->upload_q4(a.view());
+      ASSERT_TRUE(w.is_ok()) << w.status().message();
+      const int64_t k = s.cols;
+      auto xv = random(size_t(n * k), -3, 3), nv = random(size_t(k), 0.5f, 1.5f), bv = random(size_t(s.rows));
+      auto gv = random(size_t(n * 2 * k), -6, 6), yv = random(size_t(n * s.rows));
+      // The inputs the products should see, from the CPU backend.
+      Tensor xc = put(*cpu, xv, n, k), nc = put(*cpu, nv, 1, k), gc = put(*cpu, gv, n, 2 * k);
+      Tensor xnc = *cpu->alloc(DType::kF32, n, k), fc = *cpu->alloc(DType::kF32, n, k);
+      cpu->rmsnorm(xnc, xc, nc, 1e-5f);
+      cpu->silu_mul(fc, gc);
+      const std::vector<float> normed = get(*cpu, xnc), gated = get(*cpu, fc);
+      auto product = [&](const std::vector<float>& in, const float* bias, const float* acc) {
+        std::vector<float> ref(size_t(n * s.rows));
+        for (int t = 0; t < n; ++t)
+          for (int64_t r = 0; r < s.rows; ++r) {
+            double sum = (bias ? bias[r] : 0.0) + (acc ? acc[t * s.rows + r] : 0.0);
+            for (int64_t c = 0; c < k; ++c) sum += a.weight(r, c) * in[size_t(t * k + c)];
+            ref[size_t(t * s.rows + r)] = float(sum);
+          }
+        return ref;
+      };
+
+      Tensor xg = put(*gpu, xv, n, k), ng = put(*gpu, nv, 1, k), bg = put(*gpu, bv, 1, s.rows);
+      Tensor y = poisoned(n, s.rows), xn = poisoned(n, k);
+      gpu->rmsnorm_matmul(y, xn, xg, ng, 1e-5f, *w, &bg);
+      EXPECT_LT(rel_error(get(*gpu, y), product(normed, bv.data(), nullptr)), 2e-3)
+          << "rmsnorm_matmul " << s.rows << "x" << s.cols << " g" << s.group << " n=" << n;
+
+      Tensor gg = put(*gpu, gv, n, 2 * k), yg = put(*gpu, yv, n, s.rows), ffn = poisoned(n, k),
+             scratch = poisoned(n, s.rows);
+      gpu->silu_mul_matmul_add(yg, gg, *w, ffn, scratch);
+      EXPECT_LT(rel_error(get(*gpu, yg), product(gated, nullptr, yv.data())), 2e-3)
+          << "silu_mul_matmul_add " << s.rows << "x" << s.cols << " g" << s.group << " n=" << n;
+
+      for (Tensor* t : {&xc, &nc, &gc, &xnc, &fc}) cpu->free(*t);
+      for (Tensor* t : {&*w, &xg, &ng, &bg, &y, &xn, &gg, &yg, &ffn, &scratch}) gpu->free(*t);
+    }
+}
+
 // Elementwise ops and RMSNorm: f32 throughout, 1e-5 (RMSNorm's f32 sum of squares vs the CPU's double: 1e-5).
 TEST_F(CudaOps, NormSiluAddEmbedMatchCpu) {
   for (auto [n, d] : {std::pair{1, 4096}, std::pair{7, 67}, std::pair{64, 2048}}) {
@@ -239,6 +290,43 @@ TEST_F(CudaOps, AttentionMatchesCpuForDecodeAndPrefill) {
     for (int done = 0; done < c.history; done += 64) run(done, std::min(64, c.history - done));
     EXPECT_LT(run(c.history, c.n), 3e-3) << "heads " << c.s.heads << "/" << c.s.kv_heads << " D=" << c.s.head_dim
                                          << " history " << c.history << " n=" << c.n;
+    cpu->free(kc), cpu->free(vc), gpu->free(kg), gpu->free(vg);
+  }
+}
+
+// RoPE fused into decode attention (the query and the new key rotated inside the kernel, the new key and value
+// appended by the split that holds them, the splits combined by the last to finish) against the CPU's rope
+// followed by attention, over consecutive steps that cross a 64-key split boundary, and at 2200 keys over 8 KV
+// heads, where the splits grow beyond 64 keys; prompts go through the unfused prefill path. Full and partial
+// rotary dimensions, GQA groups 1..6. fp16 cache: 3e-3.
+TEST_F(CudaOps, RopeAttentionDecodeMatchesCpu) {
+  struct Case {
+    AttentionShape s;
+    int rot;  // rotated dimensions of a head
+    int history, capacity;
+  } cases[] = {{{8, 2, 128}, 128, 0, 64},     {{8, 2, 128}, 128, 61, 4096}, {{12, 2, 16}, 8, 126, 200},
+               {{4, 4, 64}, 32, 190, 300},    {{32, 8, 128}, 128, 2200, 2300}};
+  for (const auto& c : cases) {
+    const int cols = (c.s.heads + 2 * c.s.kv_heads) * c.s.head_dim, kv_dim = c.s.kv_heads * c.s.head_dim;
+    std::vector<float> inv(size_t(c.rot / 2));
+    for (int j = 0; j < c.rot / 2; ++j) inv[size_t(j)] = float(std::pow(1e4, -2.0 * j / c.rot));
+    Tensor kc = *cpu->alloc(DType::kF32, c.capacity, kv_dim), vc = *cpu->alloc(DType::kF32, c.capacity, kv_dim);
+    Tensor kg = *gpu->alloc(gpu->kv_dtype(), c.capacity, kv_dim), vg = *gpu->alloc(gpu->kv_dtype(), c.capacity, kv_dim);
+    auto run = [&](int pos0, int n) {
+      auto q = random(size_t(n) * cols, -2, 2);
+      Tensor qc = put(*cpu, q, n, cols), qg = put(*gpu, q, n, cols);
+      Tensor oc = *cpu->alloc(DType::kF32, n, c.s.heads * c.s.head_dim), og = poisoned(n, c.s.heads * c.s.head_dim);
+      cpu->rope_attention(oc, qc, kc, vc, c.s, pos0, inv);
+      gpu->rope_attention(og, qg, kg, vg, c.s, pos0, inv);
+      const double err = rel_error(get(*gpu, og), get(*cpu, oc));
+      cpu->free(qc), cpu->free(oc), gpu->free(qg), gpu->free(og);
+      return err;
+    };
+    for (int done = 0; done < c.history; done += 64) run(done, std::min(64, c.history - done));
+    for (int step = 0; step < 4; ++step)
+      EXPECT_LT(run(c.history + step, 1), 3e-3) << "heads " << c.s.heads << "/" << c.s.kv_heads << " D="
+                                                << c.s.head_dim << " rot " << c.rot << " position "
+                                                << c.history + step;
     cpu->free(kc), cpu->free(vc), gpu->free(kg), gpu->free(vg);
   }
 }
