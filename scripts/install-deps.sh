@@ -14,7 +14,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
-      libsentencepiece-dev sentencepiece nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
+      libsentencepiece-dev sentencepiece libpcre2-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
       libcpp-httplib-dev)
 if [ "$want_app" = 1 ]; then
   pkgs+=(qt6-base-dev qt6-declarative-dev qt6-declarative-dev-tools qt6-tools-dev qt6-tools-dev-tools

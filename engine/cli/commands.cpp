@@ -40,12 +40,13 @@ struct ModelOptions {
   std::string chat_template;
 
   void add_to(CLI::App* c) {
-    c->add_option("MODEL", path, "model directory (config.json, *.safetensors, tokenizer.model) or .gguf file")
+    c->add_option("MODEL", path,
+                  "model directory (config.json, *.safetensors, tokenizer.model or tokenizer.json) or .gguf file")
         ->required();
     c->add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
     c->add_option("--threads", threads, "CPU threads (0: all cores)");
     c->add_option("--ctx", context, "context length in tokens (0: the model's, at most 4096)");
-    c->add_option("--template", chat_template, "chat template: internlm2, internlm, llama2, chatml, raw");
+    c->add_option("--template", chat_template, "chat template: internlm2, internlm, llama2, llama3, chatml, raw");
   }
   Result<std::shared_ptr<Model>> load() const {
     LoadParams p;
@@ -314,10 +315,13 @@ void add_make_model(CLI::App& app) {
   auto tok = std::make_shared<std::string>();
   auto seed = std::make_shared<uint64_t>(1);
   c->add_option("OUT_DIR", *out, "output model directory")->required();
-  c->add_option("--shape", *shape, "tiny, llama-1b, internlm2-1.8b, internlm2-7b, internlm2-20b");
+  c->add_option("--shape", *shape,
+                "tiny, llama-1b, internlm2-1.8b, internlm2-7b, internlm2-20b; with their own byte-level BPE "
+                "tokenizer: qwen2.5-tiny, qwen2.5-0.5b, llama3-tiny, llama-3.2-1b");
   c->add_option("--arch", *arch, "override the architecture (LlamaForCausalLM, InternLM2ForCausalLM, ...)");
   c->add_option("--dtype", *dtype, "float32, float16, bfloat16");
-  c->add_option("--tokenizer", *tok, "SentencePiece tokenizer.model to copy in")->required()->check(CLI::ExistingFile);
+  c->add_option("--tokenizer", *tok, "SentencePiece tokenizer.model to copy in (shapes without their own)")
+      ->check(CLI::ExistingFile);
   c->add_option("--seed", *seed);
   c->callback([=] {
     auto spec = random_model_shape(*shape);
@@ -326,6 +330,9 @@ void add_make_model(CLI::App& app) {
     spec->dtype = *dtype;
     spec->seed = *seed;
     spec->tokenizer_model = *tok;
+    if (tok->empty() && spec->bpe_tokenizer.empty())
+      return void(fail(Status(StatusCode::kInvalidArgument,
+                              "shape '" + *shape + "' needs --tokenizer (a SentencePiece tokenizer.model)")));
     Status s = write_random_checkpoint(*spec, *out);
     if (!s) return void(fail(s));
     std::printf("wrote %s (random weights: for testing and measuring, not for answers)\n", out->c_str());

@@ -26,11 +26,11 @@ bool is_loopback(const std::string& host) {
 void add_serve(CLI::App& app) {
   auto* c = app.add_subcommand("serve", "serve a model over an OpenAI-compatible HTTP API (see docs/API.md)");
   auto o = std::make_shared<ServeOptions>();
-  c->add_option("MODEL", o->path, "model directory (config.json, *.safetensors, tokenizer.model)")->required();
+  c->add_option("MODEL", o->path, "model directory (config.json, *.safetensors, tokenizer.model or tokenizer.json)")->required();
   c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   c->add_option("--threads", o->threads, "CPU threads (0: all cores)");
   c->add_option("--ctx", o->context, "context length in tokens (0: the model's, at most 4096)");
-  c->add_option("--template", o->chat_template, "chat template: internlm2, internlm, llama2, chatml, raw");
+  c->add_option("--template", o->chat_template, "chat template: internlm2, internlm, llama2, llama3, chatml, raw");
   c->add_option("--host", o->server.host, "address to listen on; 0.0.0.0 exposes the model to the network")
       ->capture_default_str();
   c->add_option("--port", o->server.port, "TCP port (0: any free port, printed at start)")

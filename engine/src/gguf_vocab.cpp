@@ -14,7 +14,7 @@ constexpr uint32_t kNormalizerName = 1, kNormalizerAddDummyPrefix = 3, kNormaliz
                    kNormalizerEscapeWhitespaces = 5;
 constexpr uint64_t kModelTypeBpe = 2;
 // SentencePiece.Type; GGUF's token_type uses the same numbers (1 normal .. 6 byte), 0 meaning "not set".
-constexpr int64_t kTypeNormal = 1, kTypeUnknown = 2, kTypeByte = 6;
+constexpr int64_t kTypeNormal = 1, kTypeUnknown = 2, kTypeControl = 3, kTypeUserDefined = 4, kTypeByte = 6;
 constexpr uint32_t kWireVarint = 0, kWireLen = 2, kWireFixed32 = 5;
 
 void put_varint(std::string& out, uint64_t v) {
@@ -39,6 +39,25 @@ void put_float(std::string& out, uint32_t field, float v) {
   char b[4];
   std::memcpy(b, &v, 4);  // protobuf fixed32 is little-endian, as are all targets
   out.append(b, 4);
+}
+
+// Token types, 1 (normal) where the file has none; 0 read as normal too (llama.cpp's "undefined").
+Result<std::vector<int64_t>> read_token_types(const GgufFile& gguf, size_t n) {
+  std::vector<int64_t> types(n, kTypeNormal);
+  if (!gguf.find("tokenizer.ggml.token_type")) return types;
+  auto t = gguf.get_int_array("tokenizer.ggml.token_type");
+  if (!t) return t.status();
+  if (t->size() != n)
+    return Status(StatusCode::kInvalidFormat, gguf.name() + ": key 'tokenizer.ggml.token_type' has " +
+                                                  std::to_string(t->size()) + " entries for " + std::to_string(n) +
+                                                  " tokens");
+  for (size_t i = 0; i < n; ++i) {
+    if ((*t)[i] == 0) (*t)[i] = kTypeNormal;
+    if ((*t)[i] < kTypeNormal || (*t)[i] > kTypeByte)
+      return Status(StatusCode::kInvalidFormat, gguf.name() + ": token " + std::to_string(i) + " has type " +
+                                                    std::to_string((*t)[i]) + " (1 to 6 allowed)");
+  }
+  return t;
 }
 
 }  // namespace
@@ -67,21 +86,11 @@ Result<std::string> sentencepiece_proto_from_gguf(const GgufFile& gguf) {
     if (Status st = sized("tokenizer.ggml.scores", s->size()); !st) return st;
     scores = std::move(*s);
   }
-  std::vector<int64_t> types(n, kTypeNormal);
-  if (gguf.find("tokenizer.ggml.token_type")) {
-    auto t = gguf.get_int_array("tokenizer.ggml.token_type");
-    if (!t) return t.status();
-    if (Status st = sized("tokenizer.ggml.token_type", t->size()); !st) return st;
-    types = std::move(*t);
-  }
+  auto read_types = read_token_types(gguf, n);
+  if (!read_types) return read_types.status();
+  std::vector<int64_t>& types = *read_types;
   bool has_unknown = false;
-  for (size_t i = 0; i < n; ++i) {
-    if (types[i] == 0) types[i] = kTypeNormal;
-    if (types[i] < kTypeNormal || types[i] > kTypeByte)
-      return Status(StatusCode::kInvalidFormat, name + ": token " + std::to_string(i) + " has type " +
-                                                    std::to_string(types[i]) + " (1 to 6 allowed)");
-    has_unknown = has_unknown || types[i] == kTypeUnknown;
-  }
+  for (int64_t t : types) has_unknown = has_unknown || t == kTypeUnknown;
   // SentencePiece needs exactly one unknown piece; some converters only name it by id.
   if (!has_unknown && gguf.find("tokenizer.ggml.unknown_token_id")) {
     auto unk = gguf.get_uint("tokenizer.ggml.unknown_token_id");
@@ -120,6 +129,79 @@ Result<std::string> sentencepiece_proto_from_gguf(const GgufFile& gguf) {
   put_uint(normalizer, kNormalizerEscapeWhitespaces, 1);
   put_bytes(proto, kModelNormalizerSpec, normalizer);
   return proto;
+}
+
+Status read_gguf_token_id(const GgufFile& gguf, const char* key, size_t n, int32_t& id) {
+  if (!gguf.find(key)) return Status::ok();
+  auto v = gguf.get_uint(key);
+  if (!v) return v.status();
+  if (*v >= n)
+    return Status(StatusCode::kInvalidFormat, gguf.name() + ": key '" + key + "' is " + std::to_string(*v) +
+                                                  ", outside the vocabulary of " + std::to_string(n));
+  id = int32_t(*v);
+  return Status::ok();
+}
+
+Result<BpeVocabulary> bpe_vocabulary_from_gguf(const GgufFile& gguf) {
+  const std::string& name = gguf.name();
+  auto model = gguf.get_string("tokenizer.ggml.model");
+  if (!model) return model.status();
+  if (*model != "gpt2")
+    return Status(StatusCode::kUnsupported, name + ": tokenizer.ggml.model is '" + *model + "', not 'gpt2'");
+  auto tokens = gguf.get_string_array("tokenizer.ggml.tokens");
+  if (!tokens) return tokens.status();
+  const size_t n = tokens->size();
+  if (n == 0) return Status(StatusCode::kInvalidFormat, name + ": tokenizer.ggml.tokens is empty");
+  auto types = read_token_types(gguf, n);
+  if (!types) return types.status();
+
+  BpeVocabulary v;
+  // llama.cpp's names for the regexes (llama-vocab.cpp); Llama-3 also takes a word that is a token whole.
+  auto pre = gguf.find("tokenizer.ggml.pre") ? gguf.get_string("tokenizer.ggml.pre") : Result<std::string>("gpt-2");
+  if (!pre) return pre.status();
+  if (*pre == "llama-bpe" || *pre == "llama3") {
+    v.pattern = llama3_pretokenizer_pattern();
+    v.ignore_merges = true;
+  } else if (*pre == "qwen2") {
+    v.pattern = qwen2_pretokenizer_pattern();
+  } else if (*pre == "gpt-2") {
+    v.pattern = gpt2_pretokenizer_pattern();
+  } else {
+    return Status(StatusCode::kUnsupported, name + ": tokenizer.ggml.pre is '" + *pre +
+                                                "'; JetChat knows the pre-tokenizers llama-bpe (Llama-3), qwen2 and "
+                                                "gpt-2");
+  }
+  v.pieces.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto type = (*types)[i];
+    if (type == kTypeControl || type == kTypeUserDefined)
+      v.added.push_back({std::string((*tokens)[i]), int32_t(i), type == kTypeControl});
+    else
+      v.pieces[i] = std::string((*tokens)[i]);
+  }
+  if (gguf.find("tokenizer.ggml.merges")) {
+    auto merges = gguf.get_string_array("tokenizer.ggml.merges");
+    if (!merges) return merges.status();
+    v.merges.reserve(merges->size());
+    for (size_t i = 0; i < merges->size(); ++i) {
+      const std::string_view m = (*merges)[i];
+      const size_t space = m.find(' ');
+      if (space == std::string_view::npos || space == 0 || space + 1 == m.size() ||
+          m.find(' ', space + 1) != std::string_view::npos)
+        return Status(StatusCode::kInvalidFormat, name + ": merge " + std::to_string(i) + " '" + std::string(m) +
+                                                      "' is not two tokens separated by one space");
+      v.merges.emplace_back(std::string(m.substr(0, space)), std::string(m.substr(space + 1)));
+    }
+  }
+  JETCHAT_TRY(read_gguf_token_id(gguf, "tokenizer.ggml.bos_token_id", n, v.bos_id));
+  JETCHAT_TRY(read_gguf_token_id(gguf, "tokenizer.ggml.eos_token_id", n, v.eos_id));
+  JETCHAT_TRY(read_gguf_token_id(gguf, "tokenizer.ggml.eot_token_id", n, v.eot_id));
+  if (gguf.find("tokenizer.ggml.add_bos_token")) {
+    auto a = gguf.get_bool("tokenizer.ggml.add_bos_token");
+    if (!a) return a.status();
+    v.add_bos = *a;
+  }
+  return v;
 }
 
 }  // namespace jetchat

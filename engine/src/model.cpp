@@ -93,7 +93,7 @@ Result<ProbedModel> probe_model(const std::string& model_dir) {
     if (fs::exists(model_dir, ec))
       return Status(StatusCode::kInvalidArgument,
                     model_dir + " is a file; JetChat opens a model directory (config.json + *.safetensors + "
-                                "tokenizer.model) or a .gguf file");
+                                "tokenizer.model or tokenizer.json) or a .gguf file");
     return Status(StatusCode::kNotFound, model_dir + ": no such model directory");
   }
   auto config = ModelConfig::load(model_dir);

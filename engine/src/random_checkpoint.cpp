@@ -9,6 +9,7 @@
 
 #include "half.h"
 #include "models/architecture.h"
+#include "random_tokenizer.h"
 #include "safetensors.h"
 
 namespace fs = std::filesystem;
@@ -18,6 +19,28 @@ namespace jetchat {
 Result<RandomModelSpec> random_model_shape(const std::string& name) {
   RandomModelSpec s;
   if (name == "tiny") return s;
+  if (name == "qwen2.5-tiny" || name == "qwen2.5-0.5b") {
+    s.architecture = "Qwen2ForCausalLM";
+    s.bpe_tokenizer = "qwen2";
+    s.tie_word_embeddings = true;
+    s.rope_theta = 1000000.0;
+    if (name == "qwen2.5-0.5b")
+      s.vocab_size = 151936, s.hidden_size = 896, s.intermediate_size = 4864, s.layers = 24, s.heads = 14,
+      s.kv_heads = 2, s.max_position = 32768;
+    return s;
+  }
+  if (name == "llama3-tiny" || name == "llama-3.2-1b") {
+    s.bpe_tokenizer = "llama3";
+    s.tie_word_embeddings = true;
+    s.rope_theta = 500000.0;
+    s.rope_scaling_json =
+        R"({"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,)"
+        R"( "original_max_position_embeddings": 8192})";
+    if (name == "llama-3.2-1b")
+      s.vocab_size = 128256, s.hidden_size = 2048, s.intermediate_size = 8192, s.layers = 16, s.heads = 32,
+      s.kv_heads = 8, s.max_position = 131072;
+    return s;
+  }
   s.max_position = 4096;
   if (name == "llama-1b") {  // TinyLlama-1.1B
     s.vocab_size = 32000, s.hidden_size = 2048, s.intermediate_size = 5632, s.layers = 22, s.heads = 32,
@@ -40,7 +63,8 @@ Result<RandomModelSpec> random_model_shape(const std::string& name) {
     return s;
   }
   return Status(StatusCode::kInvalidArgument,
-                "unknown shape '" + name + "' (tiny, llama-1b, internlm2-1.8b, internlm2-7b, internlm2-20b)");
+                "unknown shape '" + name + "' (tiny, llama-1b, internlm2-1.8b, internlm2-7b, internlm2-20b, "
+                                           "qwen2.5-tiny, qwen2.5-0.5b, llama3-tiny, llama-3.2-1b)");
 }
 
 namespace {
@@ -127,9 +151,18 @@ Status write_random_checkpoint(const RandomModelSpec& s, const std::string& out_
   fill.add(w, a->final_norm, {h}, 1.0f, 0.2f);
   if (!s.tie_word_embeddings) lin(a->lm_head, s.vocab_size, h);
 
+  if (!s.tokenizer_model.empty() && !s.bpe_tokenizer.empty())
+    return Status(StatusCode::kInvalidArgument, "a random model gets either a SentencePiece tokenizer.model or a "
+                                                "byte-level BPE tokenizer, not both");
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return Status(StatusCode::kIoError, out_dir + ": " + ec.message());
+  FamilyTokenizerIds special{0, 1, {2}};  // SentencePiece's <s> and </s>
+  if (!s.bpe_tokenizer.empty()) {
+    auto ids = write_family_tokenizer(s.bpe_tokenizer, s.vocab_size, out_dir);
+    if (!ids) return ids.status();
+    special = *ids;
+  }
   JETCHAT_TRY(w.write(out_dir + "/model.safetensors"));
   nlohmann::ordered_json c = {{"architectures", {s.architecture}},
                               {"hidden_size", h},
@@ -143,8 +176,9 @@ Status write_random_checkpoint(const RandomModelSpec& s, const std::string& out_
                               {"rope_theta", s.rope_theta},
                               {"tie_word_embeddings", s.tie_word_embeddings},
                               {"torch_dtype", s.dtype},
-                              {"bos_token_id", 1},
-                              {"eos_token_id", 2}};
+                              {"bos_token_id", special.bos >= 0 ? nlohmann::json(special.bos) : nlohmann::json()},
+                              {"eos_token_id", special.eos.size() == 1 ? nlohmann::json(special.eos[0])
+                                                                       : nlohmann::json(special.eos)}};
   if (std::string(a->family) == "internlm") c["bias"] = s.attention_bias;
   if (std::string(a->family) == "llama") c["attention_bias"] = s.attention_bias;
   if (!s.rope_scaling_json.empty()) c["rope_scaling"] = nlohmann::json::parse(s.rope_scaling_json);

@@ -25,9 +25,12 @@ struct RandomModelSpec {
   std::string rope_scaling_json;   // "" or a JSON object written as config.json's rope_scaling
   uint64_t seed = 1;
   std::string tokenizer_model;     // copied to tokenizer.model when set
+  std::string bpe_tokenizer;       // "qwen2", "llama3": a byte-level BPE tokenizer of that family (random_tokenizer.h)
 };
 
-// Named shapes: "tiny" (the default above), "internlm2-1.8b", "internlm2-7b", "llama-1b" (TinyLlama-1.1B shape).
+// Named shapes: "tiny" (the default above), "internlm2-1.8b", "internlm2-7b", "internlm2-20b", "llama-1b"
+// (TinyLlama-1.1B shape); with a byte-level BPE tokenizer of their family: "qwen2.5-0.5b", "llama-3.2-1b" and the
+// tiny "qwen2.5-tiny", "llama3-tiny".
 Result<RandomModelSpec> random_model_shape(const std::string& name);
 
 Status write_random_checkpoint(const RandomModelSpec& spec, const std::string& out_dir);

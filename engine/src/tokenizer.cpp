@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <set>
 
+#include "byte_level_bpe.h"
 #include "gguf.h"
 #include "gguf_vocab.h"
 #include "json_util.h"
+#include "tokenizer_json.h"
 
 namespace fs = std::filesystem;
 
@@ -154,7 +156,7 @@ Result<nlohmann::json> read_optional_json(const std::string& path) {
 
 }  // namespace
 
-Tokenizer::Tokenizer() : sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {}
+Tokenizer::Tokenizer() = default;
 Tokenizer::~Tokenizer() = default;
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece_file(const std::string& path) {
@@ -163,6 +165,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece_file(const std:
   if (!fs::is_regular_file(path, ec))
     return Status(StatusCode::kInvalidFormat, path + ": not a regular file (expected a SentencePiece model)");
   std::unique_ptr<Tokenizer> t(new Tokenizer());
+  t->sp_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
   const auto s = t->sp_->Load(path);
   if (!s.ok() || t->sp_->GetPieceSize() == 0)
     return Status(StatusCode::kInvalidFormat,
@@ -173,9 +176,21 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece_file(const std:
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const GgufFile& gguf) {
+  auto model = gguf.get_string("tokenizer.ggml.model");
+  if (!model) return model.status();
+  if (*model == "gpt2") {
+    auto vocab = bpe_vocabulary_from_gguf(gguf);
+    if (!vocab) return vocab.status();
+    return from_bpe(*vocab, gguf.name());
+  }
+  if (*model != "llama")
+    return Status(StatusCode::kUnsupported, gguf.name() + ": tokenizer.ggml.model is '" + *model +
+                                                "'; JetChat reads 'llama' (SentencePiece) and 'gpt2' (byte-level "
+                                                "BPE) vocabularies");
   auto proto = sentencepiece_proto_from_gguf(gguf);
   if (!proto) return proto.status();
   std::unique_ptr<Tokenizer> t(new Tokenizer());
+  t->sp_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
   const auto s = t->sp_->LoadFromSerializedProto(*proto);
   if (!s.ok())
     return Status(StatusCode::kInvalidFormat, gguf.name() + ": SentencePiece refuses the vocabulary in "
@@ -183,15 +198,25 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const GgufFile& gguf) {
   const Status done = t->finish_load(gguf.name());
   if (!done) return done;
   // The file's own BOS/EOS ids win over the pieces SentencePiece guesses by name (<s>, </s>).
-  for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
-    if (!gguf.find(key)) continue;
-    auto id = gguf.get_uint(key);
-    if (!id) return id.status();
-    if (*id >= uint64_t(t->vocab_size_))
-      return Status(StatusCode::kInvalidFormat, gguf.name() + ": key '" + key + "' is " + std::to_string(*id) +
-                                                    ", outside the vocabulary of " + std::to_string(t->vocab_size_));
-    (std::string_view(key) == "tokenizer.ggml.bos_token_id" ? t->bos_id_ : t->eos_id_) = int32_t(*id);
-  }
+  const auto n = size_t(t->vocab_size_);
+  JETCHAT_TRY(read_gguf_token_id(gguf, "tokenizer.ggml.bos_token_id", n, t->bos_id_));
+  JETCHAT_TRY(read_gguf_token_id(gguf, "tokenizer.ggml.eos_token_id", n, t->eos_id_));
+  JETCHAT_TRY(read_gguf_token_id(gguf, "tokenizer.ggml.eot_token_id", n, t->eot_id_));
+  return t;
+}
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_bpe(const BpeVocabulary& vocab, const std::string& where) {
+  auto bpe = ByteLevelBpe::create(vocab, where);
+  if (!bpe) return bpe.status();
+  std::unique_ptr<Tokenizer> t(new Tokenizer());
+  t->bpe_ = std::move(bpe.value());
+  t->vocab_size_ = t->bpe_->size();
+  for (const AddedToken& a : vocab.added) t->add_token(a.text, a.id, a.special);
+  t->sort_specials();
+  t->bos_id_ = vocab.bos_id;
+  t->eos_id_ = vocab.eos_id;
+  t->eot_id_ = vocab.eot_id;
+  t->add_bos_ = vocab.add_bos;
   return t;
 }
 
@@ -216,12 +241,15 @@ Status Tokenizer::finish_load(const std::string& where) {
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string& model_dir) {
-  const std::string model = model_dir + "/tokenizer.model";
+  const std::string model = model_dir + "/tokenizer.model", json = model_dir + "/tokenizer.json";
   std::error_code ec;
-  if (!fs::exists(model, ec) && fs::exists(model_dir + "/tokenizer.json", ec))
-    return Status(StatusCode::kUnsupported, model + ": not found; the directory has only tokenizer.json, and JetChat "
-                                                    "reads SentencePiece tokenizers (tokenizer.model) only");
-  auto t = from_sentencepiece_file(model);
+  auto open = [&]() -> Result<std::unique_ptr<Tokenizer>> {
+    if (fs::exists(model, ec) || !fs::exists(json, ec)) return from_sentencepiece_file(model);
+    auto vocab = read_tokenizer_json(json);
+    if (!vocab) return vocab.status();
+    return from_bpe(*vocab, json);
+  };
+  auto t = open();
   if (!t) return t;
   const Status s = (*t)->read_added_tokens(model_dir);
   if (!s) return s;
@@ -230,7 +258,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string& model_dir)
 
 // The JSON files are read in HF's order of precedence: added_tokens.json, then tokenizer_config.json's
 // added_tokens_decoder; special_tokens_map.json says which names are special; bos/eos from tokenizer_config.json,
-// then special_tokens_map.json, else the SentencePiece model's own.
+// then special_tokens_map.json, else the model's own; add_bos_token from tokenizer_config.json.
 Status Tokenizer::read_added_tokens(const std::string& dir) {
   const std::string config_path = dir + "/tokenizer_config.json", map_path = dir + "/special_tokens_map.json",
                     added_path = dir + "/added_tokens.json";
@@ -279,6 +307,8 @@ Status Tokenizer::read_added_tokens(const std::string& dir) {
     const auto id = name ? find(*name) : std::nullopt;
     if (id) (std::string_view(key) == "bos_token" ? bos_id_ : eos_id_) = *id;
   }
+  if (config->contains("add_bos_token") && (*config)["add_bos_token"].is_boolean())
+    add_bos_ = (*config)["add_bos_token"].get<bool>();
   return Status::ok();
 }
 
@@ -306,6 +336,10 @@ const Tokenizer::Special* Tokenizer::added(int32_t id) const {
 
 void Tokenizer::append_plain(std::string_view text, bool at_start, std::vector<int32_t>& ids) const {
   if (text.empty()) return;
+  if (bpe_) {
+    bpe_->encode(text, ids);
+    return;
+  }
   std::vector<int> out;
   // Errors are impossible on a loaded model; invalid UTF-8 is replaced by the normalizer, not refused.
   (at_start || !sp_continue_ ? *sp_ : *sp_continue_).Encode(text, &out);
@@ -314,7 +348,7 @@ void Tokenizer::append_plain(std::string_view text, bool at_start, std::vector<i
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
   std::vector<int32_t> ids;
-  if (add_bos && bos_id_ >= 0) ids.push_back(bos_id_);
+  if (add_bos && add_bos_ && bos_id_ >= 0) ids.push_back(bos_id_);
   // Plain text between added tokens is encoded chunk by chunk; only a chunk at the very start of the text gets the
   // dummy prefix (HF's prepend_scheme "first"), or "<|im_start|>user" would become "<|im_start|> user".
   size_t chunk = 0, i = 0;
@@ -353,6 +387,7 @@ int Tokenizer::vocab_size() const { return vocab_size_; }
 std::optional<int32_t> Tokenizer::find(std::string_view token) const {
   for (const Special& s : specials_)
     if (s.text == token) return s.id;
+  if (bpe_) return bpe_->find_piece(token);
   const int id = sp_->PieceToId(token);
   // PieceToId answers unk_id for names it does not know.
   if (id < 0 || (sp_->IsUnknown(id) && sp_->IdToPiece(id) != token)) return std::nullopt;
@@ -361,17 +396,20 @@ std::optional<int32_t> Tokenizer::find(std::string_view token) const {
 
 bool Tokenizer::is_special(int32_t id) const {
   if (const Special* s = added(id)) return s->special;
+  if (bpe_) return false;
   return id >= 0 && id < sp_->GetPieceSize() && sp_->IsControl(id);
 }
 
 std::string Tokenizer::piece(int32_t id) const {
   if (const Special* s = added(id)) return s->text;
+  if (bpe_) return bpe_->piece(id);
   if (id < 0 || id >= sp_->GetPieceSize()) return {};
   return sp_->IdToPiece(id);
 }
 
 std::string Tokenizer::token_bytes(int32_t id, bool first_of_sequence) const {
   if (const Special* s = added(id)) return s->special ? std::string() : s->text;
+  if (bpe_) return bpe_->bytes(id);
   if (id < 0 || id >= sp_->GetPieceSize() || sp_->IsControl(id)) return {};
   if (sp_->IsUnknown(id)) return std::string(kUnknownSurface);
   const std::string p = sp_->IdToPiece(id);
@@ -391,9 +429,10 @@ std::string Tokenizer::token_bytes(int32_t id, bool first_of_sequence) const {
 std::string StreamDecoder::push(int32_t id) {
   const std::string bytes = tok_.token_bytes(id, first_);
   first_ = first_ && tok_.is_special(id);
-  // Only a byte-fallback piece (one byte >= 0x80) can continue a held character; any other token, a silent control
-  // token included, ends it, as in SentencePiece's decoder.
-  std::string text = bytes.size() == 1 && (uint8_t(bytes[0]) & 0x80) ? std::string() : flush();
+  // Any byte-level BPE token may continue a held character. With SentencePiece only a byte-fallback piece (one
+  // byte >= 0x80) can; any other token, a silent control token included, ends it, as in SentencePiece's decoder.
+  const bool continues = tok_.byte_level() || (bytes.size() == 1 && (uint8_t(bytes[0]) & 0x80));
+  std::string text = continues ? std::string() : flush();
   pending_ += bytes;
   const size_t held = append_utf8(pending_, true, text);
   pending_.erase(0, pending_.size() - held);

@@ -1,5 +1,6 @@
-// Text <-> token ids for a model: SentencePiece (libsentencepiece) plus the special/added tokens that
-// tokenizer_config.json, special_tokens_map.json and added_tokens.json declare. Immutable after load; thread-safe.
+// Text <-> token ids for a model: SentencePiece (libsentencepiece) or byte-level BPE (byte_level_bpe.h), plus the
+// special/added tokens that tokenizer.json, tokenizer_config.json, special_tokens_map.json and added_tokens.json
+// declare. Immutable after load; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -18,18 +19,25 @@ class SentencePieceProcessor;
 
 namespace jetchat {
 
+class ByteLevelBpe;
 class GgufFile;
+struct BpeVocabulary;
 
 class Tokenizer {
  public:
-  // Loads <dir>/tokenizer.model and the special tokens declared by the JSON files beside it.
+  // Loads <dir>/tokenizer.model, else <dir>/tokenizer.json (byte-level BPE), and the special tokens declared by the
+  // JSON files beside it.
   static Result<std::unique_ptr<Tokenizer>> load(const std::string& model_dir);
   // A bare SentencePiece model file, no added tokens.
   static Result<std::unique_ptr<Tokenizer>> from_sentencepiece_file(const std::string& path);
-  // The vocabulary a GGUF file carries in its tokenizer.ggml.* metadata; SentencePiece ("llama") models only.
+  // The vocabulary a GGUF file carries in its tokenizer.ggml.* metadata: SentencePiece ("llama") or byte-level
+  // BPE ("gpt2").
   static Result<std::unique_ptr<Tokenizer>> from_gguf(const GgufFile& gguf);
+  // A byte-level BPE tokenizer; `where` names its source in errors.
+  static Result<std::unique_ptr<Tokenizer>> from_bpe(const BpeVocabulary& vocab, const std::string& where);
   ~Tokenizer();
 
+  // add_bos: prepend BOS if this tokenizer uses one (SentencePiece models always; BPE ones as their files say).
   // parse_special: strings of special tokens in the text ("<|im_start|>") become their single ids; otherwise they
   // are encoded as ordinary text. Never adds EOS.
   std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special = false) const;
@@ -41,13 +49,17 @@ class Tokenizer {
   int vocab_size() const;
   int32_t bos_id() const { return bos_id_; }
   int32_t eos_id() const { return eos_id_; }
+  int32_t eot_id() const { return eot_id_; }  // end of turn (GGUF tokenizer.ggml.eot_token_id), -1 if none
+  // Byte-level BPE: one token may end with part of a UTF-8 character that the next token completes.
+  bool byte_level() const { return bpe_ != nullptr; }
   // Id of a special/added token or of a vocabulary piece, if it exists.
   std::optional<int32_t> find(std::string_view token) const;
   bool is_special(int32_t id) const;  // control and added special tokens: never shown as text
   std::string piece(int32_t id) const;
 
-  // The raw bytes a token contributes to the text: byte-fallback pieces as their byte, U+2581 as space, special
-  // tokens as "", the leading space of the first piece of a sequence removed when the model adds a dummy prefix.
+  // The raw bytes a token contributes to the text: byte-level BPE tokens as their bytes; byte-fallback pieces as
+  // their byte, U+2581 as space, special tokens as "", the leading space of the first piece of a sequence removed
+  // when the model adds a dummy prefix.
   std::string token_bytes(int32_t id, bool first_of_sequence) const;
 
  private:
@@ -65,12 +77,14 @@ class Tokenizer {
   const Special* added(int32_t id) const;
   void append_plain(std::string_view text, bool at_start, std::vector<int32_t>& ids) const;
 
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;  // exactly one of sp_ and bpe_ is set
+  std::unique_ptr<ByteLevelBpe> bpe_;
   // The same model with add_dummy_prefix off, for text after the start; null when the model adds none.
   std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_continue_;
   std::vector<Special> specials_;  // longest first, for greedy matching in encode
   std::unordered_map<int32_t, size_t> by_id_;  // id -> index in specials_
-  int32_t bos_id_ = 1, eos_id_ = 2;
+  int32_t bos_id_ = 1, eos_id_ = 2, eot_id_ = -1;
+  bool add_bos_ = true;
   bool add_dummy_prefix_ = true;
   bool strip_first_space_ = true;  // decoding drops the first piece's leading space
   int vocab_size_ = 0;

@@ -175,5 +175,49 @@ TEST(Session, PerplexityMatchesTheReferenceForwardPass) {
   EXPECT_NEAR(*ppl, std::exp(nll / count), 2e-3 * *ppl);
 }
 
+// Random models of Qwen2.5 and Llama-3 shape with their byte-level BPE tokenizer.json: chat renders the family's
+// template (Qwen2.5 with its default system prompt), generate prepends BOS only where the tokenizer says so.
+TEST(Session, ByteLevelBpeModelsChatInTheirTemplate) {
+  struct Case {
+    const char* shape;
+    const char* template_name;
+    std::string expected_prompt;
+    bool bos;
+  };
+  const Case cases[] = {
+      {"llama3-tiny", "llama3",
+       "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>"
+       "<|start_header_id|>assistant<|end_header_id|>\n\n",
+       true},
+      {"qwen2.5-tiny", "chatml",
+       "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+       "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n",
+       false},
+  };
+  for (const Case& c : cases) {
+    const std::string dir = test::scratch_dir(std::string("bpe_model_") + c.shape);
+    auto spec = random_model_shape(c.shape);
+    ASSERT_TRUE(spec) << spec.status().message();
+    ASSERT_TRUE(write_random_checkpoint(*spec, dir).is_ok());
+    LoadParams p;
+    p.context_length = 256;
+    p.threads = 2;
+    auto model = Model::load(dir, p);
+    ASSERT_TRUE(model) << model.status().message();
+    EXPECT_EQ((*model)->info().chat_template, c.template_name);
+    const Tokenizer& tok = *(*model)->impl().tokenizer;
+    ASSERT_TRUE(tok.byte_level());
+    Session s(*model);
+    GenerateParams greedy;
+    greedy.max_tokens = 4;
+    auto r = s.chat({{Role::kUser, "Hi there"}}, greedy);
+    ASSERT_TRUE(r) << r.status().message();
+    EXPECT_EQ(r->prompt_ids, tok.encode(c.expected_prompt, false, true)) << c.shape;
+    auto g = s.complete("Hello", greedy);
+    ASSERT_TRUE(g) << g.status().message();
+    EXPECT_EQ(g->prompt_ids.front() == tok.bos_id(), c.bos) << c.shape;
+  }
+}
+
 }  // namespace
 }  // namespace jetchat
