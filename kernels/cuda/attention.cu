@@ -115,7 +115,7 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
   __shared__ float q_s[kMaxGroup][D];
   __shared__ float s_s[kMaxGroup][kTile];
   __shared__ float m_s[kMaxGroup], l_s[kMaxGroup], corr_s[kMaxGroup];
-  __shared__ float red[kKeyPar][kMaxGroup * 8 + 1];
+  __shared__ __align__(16) float red[kKeyPar][kMaxGroup * D];  // 32 KB whatever D: kKeyPar * D = 8 * kThreads
   __shared__ float cs[D / 2], sn[D / 2];
   __shared__ bool is_last;
 
@@ -238,23 +238,23 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
     __syncthreads();  // s_s is rewritten by the next tile
   }
 
-  // Sum the kKeyPar key subsets of each (head, chunk), one chunk column at a time through shared memory.
-  for (int cc = 0; cc < kChunks; ++cc) {
-    if (c == cc) {
+  // Sum the kKeyPar key subsets of every (head, dimension) at once through shared memory.
 #pragma unroll
-      for (int h = 0; h < kMaxGroup; ++h)
+  for (int h = 0; h < kMaxGroup; ++h) {
+    if (h >= group) break;
 #pragma unroll
-        for (int i = 0; i < 8; ++i) red[kp][h * 8 + i] = acc[h][i];
-    }
-    __syncthreads();
-    for (int i = threadIdx.x; i < group * 8; i += kThreads) {
-      float s = 0.0f;
-      for (int k = 0; k < kKeyPar; ++k) s += red[k][i];
-      const int h = i / 8, d = cc * 8 + i % 8;
-      float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
-      dst[2 + d] = s;
-    }
-    __syncthreads();
+    for (int i = 0; i < 8; i += 4)
+      *reinterpret_cast<float4*>(&red[kp][h * D + c * 8 + i]) =
+          make_float4(acc[h][i], acc[h][i + 1], acc[h][i + 2], acc[h][i + 3]);
+  }
+  __syncthreads();
+  for (int i = threadIdx.x; i < group * D; i += kThreads) {
+    float s = 0.0f;
+#pragma unroll
+    for (int k = 0; k < kKeyPar; ++k) s += red[k][i];
+    const int h = i / D, d = i % D;
+    float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
+    dst[2 + d] = s;
   }
   for (int h = threadIdx.x; h < group; h += kThreads) {
     float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
