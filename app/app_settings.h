@@ -35,6 +35,11 @@ class AppSettings : public QObject {
   JETCHAT_SETTING(QStringList, extraModelDirs, ExtraModelDirs, "model/extraDirs", QStringList())
   // Remote OpenAI-compatible endpoints (#7): maps of name, baseUrl, model, apiKey. The key stays here, never logged.
   JETCHAT_SETTING(QVariantList, remoteEndpoints, RemoteEndpoints, "remote/endpoints", QVariantList())
+  // The built-in API server (#7): the loaded model served to other programs on the robot, loopback unless apiLan.
+  JETCHAT_SETTING(bool, apiEnabled, ApiEnabled, "api/enabled", false)
+  JETCHAT_SETTING(int, apiPort, ApiPort, "api/port", 8080)
+  JETCHAT_SETTING(bool, apiLan, ApiLan, "api/lan", false)
+  JETCHAT_SETTING(QString, apiKey, ApiKey, "api/key", QString())
   JETCHAT_SETTING(bool, kiosk, Kiosk, "kiosk/enabled", false)
   JETCHAT_SETTING(int, idleMinutes, IdleMinutes, "kiosk/idleMinutes", 3)
   JETCHAT_SETTING(QString, pin, Pin, "kiosk/pin", QStringLiteral("2580"))

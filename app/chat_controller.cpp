@@ -32,7 +32,26 @@ ChatController::ChatController(std::unique_ptr<InferenceBackend> backend, AppSet
   connect(m_worker, &EngineWorker::generationFinished, this, &ChatController::onGenerationFinished);
   connect(m_worker, &EngineWorker::generationFailed, this, &ChatController::onGenerationFailed);
   connect(&m_conversation, &ConversationModel::committed, this, &ChatController::saveConversation);
+  connect(m_worker, &EngineWorker::apiStatusChanged, this, [this](const ApiStatus& status) {
+    m_api = status;
+    emit apiStatusChanged();
+  });
   m_thread.start();
+  if (m_settings) {
+    for (auto changed : {&AppSettings::apiEnabledChanged, &AppSettings::apiPortChanged, &AppSettings::apiLanChanged,
+                         &AppSettings::apiKeyChanged})
+      connect(m_settings, changed, this, &ChatController::configureApi);
+    configureApi();
+  }
+}
+
+void ChatController::configureApi() {
+  ApiSettings api;
+  api.enabled = m_settings->apiEnabled();
+  api.port = m_settings->apiPort();
+  api.lan = m_settings->apiLan();
+  api.apiKey = m_settings->apiKey();
+  QMetaObject::invokeMethod(m_worker, [w = m_worker, api] { w->configureApi(api); }, Qt::QueuedConnection);
 }
 
 ChatController::~ChatController() {

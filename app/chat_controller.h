@@ -44,6 +44,9 @@ class ChatController : public QObject {
   Q_PROPERTY(int contextUsed READ contextUsed NOTIFY statsChanged)
   Q_PROPERTY(int contextLength READ contextLength NOTIFY statsChanged)
   Q_PROPERTY(double networkLatencyMs READ networkLatencyMs NOTIFY statsChanged)  // -1: a local model
+  // The built-in API server (#7): the address it serves the loaded model at ("" = off), or why it could not start.
+  Q_PROPERTY(QString apiUrl READ apiUrl NOTIFY apiStatusChanged)
+  Q_PROPERTY(QString apiError READ apiError NOTIFY apiStatusChanged)
 
  public:
   enum State { Idle, Loading, Ready, Generating, Stopping };
@@ -76,6 +79,8 @@ class ChatController : public QObject {
   int contextUsed() const { return liveOrLast().contextUsed; }
   int contextLength() const { return liveOrLast().contextLength; }
   double networkLatencyMs() const { return liveOrLast().networkLatencyMs; }
+  QString apiUrl() const { return m_api.url; }
+  QString apiError() const { return m_api.error; }
   const UnloadReport& lastUnload() const { return m_lastUnload; }
 
   // Sends a user message and starts the reply; false when not ready (no model, busy) or text is blank.
@@ -105,6 +110,7 @@ class ChatController : public QObject {
   void noticeChanged();
   void statsChanged();
   void replyFinished();
+  void apiStatusChanged();
 
  private:
   void setState(State s);
@@ -114,6 +120,7 @@ class ChatController : public QObject {
   void startReply();
   void saveConversation();
   GenerationSettings generationSettings() const;
+  void configureApi();
   // While a reply streams, the worker's live snapshot (once one arrived); otherwise the last finished reply's.
   const ReplyStats& liveOrLast() const { return m_state == Generating && m_live.contextLength > 0 ? m_live : m_last; }
 
@@ -143,5 +150,6 @@ class ChatController : public QObject {
   ModelSummary m_model;
   ReplyStats m_live, m_last;
   UnloadReport m_lastUnload;
+  ApiStatus m_api;
   QString m_error, m_notice;
 };

@@ -9,4 +9,6 @@ void registerChatTypes() {
   qRegisterMetaType<ModelSummary>("ModelSummary");
   qRegisterMetaType<ReplyStats>("ReplyStats");
   qRegisterMetaType<UnloadReport>("UnloadReport");
+  qRegisterMetaType<ApiSettings>("ApiSettings");
+  qRegisterMetaType<ApiStatus>("ApiStatus");
 }

@@ -53,6 +53,20 @@ struct ReplyStats {
   QString stopReason;
 };
 
+// The built-in API server's settings (#7), as the worker needs them.
+struct ApiSettings {
+  bool enabled = false;
+  bool lan = false;  // listen on every interface instead of loopback
+  int port = 8080;   // 0: any free port
+  QString apiKey;
+};
+
+// What the built-in API server is doing: serving at url, or why it is not (error), or off (both empty).
+struct ApiStatus {
+  QString url;
+  QString error;
+};
+
 // Why the previous model went away and whether its memory came back.
 struct UnloadReport {
   QString name;
@@ -67,6 +81,8 @@ Q_DECLARE_METATYPE(LoadRequest)
 Q_DECLARE_METATYPE(ModelSummary)
 Q_DECLARE_METATYPE(ReplyStats)
 Q_DECLARE_METATYPE(UnloadReport)
+Q_DECLARE_METATYPE(ApiSettings)
+Q_DECLARE_METATYPE(ApiStatus)
 
 // The context the app loads a model with: the requested length capped at the model's maximum; 0 asks for the
 // engine's default, min(model's max, 4096).

@@ -89,6 +89,7 @@ void EngineWorker::loadModel(qint64 id, const LoadRequest& request) {
                               : tr("Cannot load %1: %2").arg(QString::fromStdString(info->name),
                                                              QString::fromStdString(status.message())),
                     cancelled, false);
+    reportApiStatus();
     return;
   }
   m_systemPrompt.clear();
@@ -105,6 +106,7 @@ void EngineWorker::loadModel(qint64 id, const LoadRequest& request) {
   summary.networkLatencyMs = m_backend->networkLatencyMs();
   emit loadProgress(id, 1.0);
   emit modelLoaded(id, summary);
+  reportApiStatus();
 }
 
 void EngineWorker::unloadModel() {
@@ -116,6 +118,7 @@ void EngineWorker::unloadModel() {
   m_backend->unload();
   report.rssAfter = m_backend->residentMemory();
   emit modelUnloaded(report);
+  reportApiStatus();
 }
 
 void EngineWorker::resetConversation() {
@@ -214,4 +217,21 @@ void EngineWorker::generate(qint64 id, const QList<ChatTurn>& turns, const Gener
   stats.decodeTokS = g.decode_tok_s;
   stats.stopReason = QString::fromStdString(g.stop_reason);
   emit generationFinished(id, stats);
+}
+
+void EngineWorker::configureApi(const ApiSettings& settings) {
+  std::optional<jetchat::server::ServerOptions> options;
+  if (settings.enabled) {
+    options.emplace();
+    options->host = settings.lan ? "0.0.0.0" : "127.0.0.1";
+    options->port = settings.port;
+    options->api_key = settings.apiKey.toStdString();
+  }
+  m_backend->setApiServer(options);
+  reportApiStatus();
+}
+
+void EngineWorker::reportApiStatus() {
+  emit apiStatusChanged({QString::fromStdString(m_backend->apiServerUrl()),
+                         QString::fromStdString(m_backend->apiServerError())});
 }

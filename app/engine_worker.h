@@ -34,6 +34,8 @@ class EngineWorker : public QObject {
   void unloadModel();
   void generate(qint64 id, const QList<ChatTurn>& turns, const GenerationSettings& settings);
   void resetConversation();
+  // Starts, restarts or stops the built-in API server over the loaded model.
+  void configureApi(const ApiSettings& settings);
 
  signals:
   void loadProgress(qint64 id, double fraction);
@@ -46,9 +48,11 @@ class EngineWorker : public QObject {
   void liveStats(qint64 id, const ReplyStats& stats);
   void generationFinished(qint64 id, const ReplyStats& stats);
   void generationFailed(qint64 id, const QString& message);
+  void apiStatusChanged(const ApiStatus& status);
 
  private:
   ReplyStats statsSnapshot() const;
+  void reportApiStatus();
 
   std::unique_ptr<InferenceBackend> m_backend;
   std::atomic<qint64> m_stopUpTo{0};

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "jetchat/chat.h"
 #include "jetchat/engine.h"
 #include "jetchat/session.h"
+#include "http_server.h"
 
 class InferenceBackend {
  public:
@@ -39,6 +41,12 @@ class InferenceBackend {
   virtual void cancel() = 0;  // any thread
   virtual int contextUsed() const = 0;
   virtual int contextLength() const = 0;
+  // The OpenAI-compatible server (#7) over the loaded local model, sharing its weights with the chat: running
+  // while options are set and a local model is loaded (restarted by each load, stopped before an unload frees the
+  // model). apiServerUrl() is what it serves at, "" when off; apiServerError() why it could not start.
+  virtual void setApiServer(const std::optional<jetchat::server::ServerOptions>& /*options*/) {}
+  virtual std::string apiServerUrl() const { return {}; }
+  virtual std::string apiServerError() const { return {}; }
   // Round trip of the last request to a remote server, in ms; -1 for a model on this machine.
   virtual double networkLatencyMs() const { return -1; }
 };

@@ -18,12 +18,16 @@ jetchat::Status JetchatBackend::load(const std::string& dir, const jetchat::Load
   if (!model) return model.status();
   auto session = std::make_unique<jetchat::Session>(*model);
   m_model = std::move(*model);
-  std::lock_guard lock(m_sessionMutex);
-  m_session = std::move(session);
+  {
+    std::lock_guard lock(m_sessionMutex);
+    m_session = std::move(session);
+  }
+  restartApiServer();
   return jetchat::Status::ok();
 }
 
 void JetchatBackend::unload() {
+  m_apiServer.reset();  // cancels its generation and joins its threads: it lets go of the model
   std::unique_ptr<jetchat::Session> session;
   {
     std::lock_guard lock(m_sessionMutex);
@@ -67,3 +71,27 @@ void JetchatBackend::cancel() {
 int JetchatBackend::contextUsed() const { return m_session ? m_session->context_used() : 0; }
 
 int JetchatBackend::contextLength() const { return m_session ? m_session->context_length() : 0; }
+
+void JetchatBackend::setApiServer(const std::optional<jetchat::server::ServerOptions>& options) {
+  m_apiOptions = options;
+  restartApiServer();
+}
+
+void JetchatBackend::restartApiServer() {
+  m_apiServer.reset();
+  m_apiError.clear();
+  if (!m_apiOptions || !m_model) return;
+  auto server = std::make_unique<jetchat::server::HttpServer>(m_model, *m_apiOptions);
+  if (const jetchat::Status s = server->start(); !s) {
+    m_apiError = s.message();
+    return;
+  }
+  m_apiServer = std::move(server);
+}
+
+std::string JetchatBackend::apiServerUrl() const {
+  if (!m_apiServer) return {};
+  const std::string& host = m_apiOptions->host;
+  return "http://" + (host == "0.0.0.0" ? std::string("<this machine>") : host) + ":" +
+         std::to_string(m_apiServer->port()) + "/v1";
+}

@@ -32,9 +32,17 @@ class JetchatBackend final : public InferenceBackend {
   void cancel() override;
   int contextUsed() const override;
   int contextLength() const override;
+  void setApiServer(const std::optional<jetchat::server::ServerOptions>& options) override;
+  std::string apiServerUrl() const override;
+  std::string apiServerError() const override { return m_apiError; }
 
  private:
+  void restartApiServer();
+
   std::shared_ptr<jetchat::Model> m_model;
+  std::optional<jetchat::server::ServerOptions> m_apiOptions;
+  std::unique_ptr<jetchat::server::HttpServer> m_apiServer;  // holds m_model too: stopped before it is freed
+  std::string m_apiError;
   std::unique_ptr<jetchat::Session> m_session;
   std::mutex m_sessionMutex;  // guards m_session's pointer against cancel() from another thread
 };

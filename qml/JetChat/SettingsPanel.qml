@@ -134,6 +134,48 @@ Drawer {
                     onEditingFinished: if (acceptableInput) drawer.settings.pin = text
                 }
             }
+            Caption { text: qsTr("API for other programs on this robot (OpenAI-compatible)") }
+            Switch {
+                objectName: "apiSwitch"
+                text: qsTr("Serve the loaded model over HTTP")
+                checked: drawer.settings.apiEnabled
+                onToggled: drawer.settings.apiEnabled = checked
+            }
+            RowLayout {
+                Label { text: qsTr("Port") }
+                SpinBox {
+                    from: 1024; to: 65535; editable: true
+                    value: drawer.settings.apiPort
+                    textFromValue: (v) => String(v)   // no thousands separator in a port number
+                    onValueModified: drawer.settings.apiPort = value
+                }
+            }
+            Switch {
+                text: qsTr("Reachable from other machines (else this one only)")
+                checked: drawer.settings.apiLan
+                onToggled: drawer.settings.apiLan = checked
+            }
+            RowLayout {
+                Label { text: qsTr("API key") }
+                TextField {
+                    Layout.fillWidth: true
+                    text: drawer.settings.apiKey
+                    echoMode: TextInput.PasswordEchoOnEdit
+                    placeholderText: qsTr("none: anyone who can connect may use it")
+                    onEditingFinished: drawer.settings.apiKey = text
+                }
+            }
+            Label {
+                Layout.fillWidth: true
+                objectName: "apiStatusLabel"
+                visible: drawer.settings.apiEnabled
+                text: drawer.app.controller.apiError ? qsTr("Not serving: %1").arg(drawer.app.controller.apiError)
+                      : drawer.app.controller.apiUrl ? qsTr("Serving the loaded model at %1").arg(drawer.app.controller.apiUrl)
+                      : qsTr("Starts when a model on this machine is loaded.")
+                color: drawer.app.controller.apiError ? Theme.danger : Theme.textDim
+                font.pixelSize: Theme.fontSmall
+                wrapMode: Text.Wrap
+            }
             Label {
                 Layout.topMargin: Theme.padding
                 text: qsTr("JetChat %1").arg(drawer.app.version)

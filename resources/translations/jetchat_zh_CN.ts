@@ -50,24 +50,24 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../app/chat_controller.cpp" line="204"/>
+        <location filename="../../app/chat_controller.cpp" line="223"/>
         <source>Freed %1 (%2 by the engine); process memory %3 → %4.</source>
         <translation>已释放 %1（引擎占用 %2）；进程内存 %3 → %4。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/chat_controller.cpp" line="263"/>
+        <location filename="../../app/chat_controller.cpp" line="282"/>
         <source>%n token(s)</source>
         <translation>
             <numerusform>%n 个词元</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/chat_controller.cpp" line="264"/>
+        <location filename="../../app/chat_controller.cpp" line="283"/>
         <source>%1 tok/s</source>
         <translation>%1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../../app/chat_controller.cpp" line="265"/>
+        <location filename="../../app/chat_controller.cpp" line="284"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
@@ -166,7 +166,7 @@
         <translation>无法加载 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../app/engine_worker.cpp" line="142"/>
+        <location filename="../../app/engine_worker.cpp" line="145"/>
         <source>No model is loaded.</source>
         <translation>尚未加载模型。</translation>
     </message>
@@ -602,7 +602,52 @@
         <translation>设置 PIN 码</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="139"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="137"/>
+        <source>API for other programs on this robot (OpenAI-compatible)</source>
+        <translation>供本机器人其他程序使用的 API（兼容 OpenAI）</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="140"/>
+        <source>Serve the loaded model over HTTP</source>
+        <translation>通过 HTTP 提供已加载的模型</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="145"/>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="154"/>
+        <source>Reachable from other machines (else this one only)</source>
+        <translation>允许其他机器访问（否则仅限本机）</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="159"/>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="164"/>
+        <source>none: anyone who can connect may use it</source>
+        <translation>无：任何能连接的人都可以使用</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="172"/>
+        <source>Not serving: %1</source>
+        <translation>未提供服务：%1</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="173"/>
+        <source>Serving the loaded model at %1</source>
+        <translation>已在 %1 提供已加载的模型</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="174"/>
+        <source>Starts when a model on this machine is loaded.</source>
+        <translation>本机加载模型后启动。</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="181"/>
         <source>JetChat %1</source>
         <translation>JetChat %1</translation>
     </message>

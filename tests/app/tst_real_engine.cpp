@@ -1,6 +1,14 @@
 // The app's C++ side on the real engine with tiny real models: the catalogue's probe and estimates, loading,
-// a streamed reply, a corrupt model folder and a truncated weights file, and freeing on a switch.
+// a streamed reply, a corrupt model folder and a truncated weights file, freeing on a switch, and the built-in
+// OpenAI-compatible API server over the loaded model.
+#include <QEventLoop>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QTcpServer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -18,6 +26,25 @@ class TestRealEngine : public QObject {
 
   QTemporaryDir m_models;
   QString m_good, m_stories, m_corrupt, m_truncated;
+
+  struct HttpResult {
+    int status = 0;  // 0: no HTTP answer (refused, unreachable)
+    QByteArray body;
+  };
+  static HttpResult http(const QString& method, const QString& url, const QByteArray& body = {},
+                         const QByteArray& key = {}) {
+    QNetworkAccessManager manager;
+    QNetworkRequest request{QUrl(url)};
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    if (!key.isEmpty()) request.setRawHeader("Authorization", "Bearer " + key);
+    request.setTransferTimeout(30000);
+    QNetworkReply* reply = manager.sendCustomRequest(request, method.toLatin1(), body);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    reply->deleteLater();
+    return {reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), reply->readAll()};
+  }
 
  private slots:
   void initTestCase() {
@@ -105,6 +132,66 @@ class TestRealEngine : public QObject {
     QVERIFY(controller.lastUnload().engineBytes > 0);
     QVERIFY(controller.lastUnload().rssAfter > 0);
     QVERIFY(controller.lastUnload().rssAfter <= controller.lastUnload().rssBefore);
+  }
+
+  // The built-in API server (#7) serves the model the app has loaded, beside the chat, and follows the settings.
+  void apiServerSharesTheLoadedModel() {
+    QTemporaryDir dir;
+    AppSettings settings(dir.filePath(QStringLiteral("s.ini")));
+    settings.setContextLength(256);
+    settings.setMaxTokens(24);
+    settings.setApiPort(0);  // any free port
+    settings.setApiEnabled(true);
+    ChatController controller(std::make_unique<JetchatBackend>(), &settings, nullptr);
+    QVERIFY(controller.apiUrl().isEmpty());  // no model, nothing to serve
+    controller.switchModel(m_stories);
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() == State::Ready; }, 20000));
+    QTRY_VERIFY(controller.apiUrl().startsWith(QStringLiteral("http://127.0.0.1:")));
+    const QString url = controller.apiUrl();
+
+    const auto models = http(QStringLiteral("GET"), url + QStringLiteral("/models"));
+    QCOMPARE(models.status, 200);
+    QCOMPARE(QJsonDocument::fromJson(models.body).object().value(QStringLiteral("data")).toArray().first().toObject()
+                 .value(QStringLiteral("id")).toString(), QStringLiteral("stories260K"));
+    // A request from another program while the app answers too: both complete on the one model.
+    QVERIFY(controller.send(QStringLiteral("Once upon a time")));
+    const auto chat = http(QStringLiteral("POST"), url + QStringLiteral("/chat/completions"),
+                           R"({"model":"stories260K","max_tokens":8,"messages":[{"role":"user","content":"Hi"}]})");
+    QCOMPARE(chat.status, 200);
+    QVERIFY(QJsonDocument::fromJson(chat.body).object().value(QStringLiteral("usage")).toObject()
+                .value(QStringLiteral("completion_tokens")).toInt() > 0);
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() == State::Ready; }, 30000));
+    QVERIFY(!controller.conversation()->textAt(1).isEmpty());
+
+    // A key set in the settings restarts the server with it.
+    settings.setApiKey(QStringLiteral("sk-robot"));
+    QTRY_VERIFY(!controller.apiUrl().isEmpty() && controller.apiUrl() != url);
+    QCOMPARE(http(QStringLiteral("GET"), controller.apiUrl() + QStringLiteral("/models")).status, 401);
+    QCOMPARE(http(QStringLiteral("GET"), controller.apiUrl() + QStringLiteral("/models"), {}, "sk-robot").status, 200);
+
+    // A port that is taken: the reason is shown, the chat goes on.
+    QTcpServer squatter;
+    QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+    settings.setApiPort(squatter.serverPort());
+    QTRY_VERIFY(!controller.apiError().isEmpty());
+    QVERIFY(controller.apiUrl().isEmpty());
+    qInfo("port taken: %s", qPrintable(controller.apiError()));
+    QVERIFY(controller.send(QStringLiteral("The end")));
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() == State::Ready; }, 30000));
+    QVERIFY(controller.errorMessage().isEmpty());
+
+    // Another model: the server follows it. Switched off: it is gone.
+    settings.setApiPort(0);
+    controller.switchModel(m_good);
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() == State::Ready && controller.modelPath() == m_good; }, 20000));
+    QTRY_VERIFY(!controller.apiUrl().isEmpty());
+    const QString second = controller.apiUrl();
+    QCOMPARE(QJsonDocument::fromJson(http(QStringLiteral("GET"), second + QStringLiteral("/models"), {}, "sk-robot").body)
+                 .object().value(QStringLiteral("data")).toArray().first().toObject().value(QStringLiteral("id")).toString(),
+             QStringLiteral("tiny-random"));
+    settings.setApiEnabled(false);
+    QTRY_VERIFY(controller.apiUrl().isEmpty());
+    QCOMPARE(http(QStringLiteral("GET"), second + QStringLiteral("/models")).status, 0);  // connection refused
   }
 };
 
