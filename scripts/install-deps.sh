@@ -15,7 +15,7 @@ SUDO=""
 
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libsentencepiece-dev sentencepiece libpcre2-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
-      libcpp-httplib-dev)
+      libcpp-httplib-dev nodejs curl)
 if [ "$want_app" = 1 ]; then
   pkgs+=(qt6-base-dev qt6-declarative-dev qt6-declarative-dev-tools qt6-tools-dev qt6-tools-dev-tools
          qt6-l10n-tools qt6-qpa-plugins libgl-dev libvulkan-dev libqt6opengl6-dev
@@ -43,4 +43,15 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The official OpenAI JavaScript client (no dependencies of its own), for the test that a standard client library
+# chats with `jetchat-cli serve`: from the npm registry, checked against its published sha512, into .deps/.
+openai_js="$(cd "$(dirname "$0")/.." && pwd)/.deps/openai-js"
+if [ ! -f "$openai_js/package/index.mjs" ]; then
+  mkdir -p "$openai_js"
+  curl -sSfL https://registry.npmjs.org/openai/-/openai-5.12.0.tgz -o "$openai_js/openai.tgz"
+  echo "bd476dd36c625a03878985265b41e3d50bbd38a022550bb905de78ee4b550a230a0b50640792f72267849c2caadd6a51291e994da3e07a4cea768cf074fb3b2e  $openai_js/openai.tgz" |
+    sha512sum -c --quiet
+  tar -xzf "$openai_js/openai.tgz" -C "$openai_js" && rm "$openai_js/openai.tgz"
 fi
