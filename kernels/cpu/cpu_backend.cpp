@@ -157,9 +157,8 @@ void CpuBackend::matmul_q4(Tensor& y, const Tensor& x, const Tensor& w) {
       q4_quantize_x(xs + t * k, k, l.group, q4_xq_);
       float* yt = ys + t * out;
       pool_.parallel_for(out, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r)
-          q4_.dot_i8(wb + size_t(r) * stride, k, l.group, q4_xq_.q.data(), q4_xq_.d.data(), q4_xq_.xsum.data(),
-                     yt + r);
+        q4_.dot_i8(wb + size_t(r0) * stride, stride, int(r1 - r0), k, l.group, q4_xq_.q.data(), q4_xq_.d.data(),
+                   q4_xq_.xsum.data(), yt + r0);
       }, 16);
     }
     return;
@@ -269,9 +268,9 @@ void CpuBackend::attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tens
       score.resize(len);
       float mx = -INFINITY;
       for (int p = 0; p < len; ++p) {
-        const float* k = kc + p * kv_dim + int64_t(kvh) * D;
-        float dot = 0;
-        for (int d = 0; d < D; ++d) dot += q[d] * k[d];
+        // The SIMD dot product: a plain loop is a serial chain of D adds (no reordering without -ffast-math).
+        float dot;
+        vec_.dot_f32(kc + p * kv_dim + int64_t(kvh) * D, q, D, 1, D, &dot);
         score[p] = dot * scale;
         mx = std::max(mx, score[p]);
       }

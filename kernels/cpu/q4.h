@@ -62,9 +62,11 @@ struct Q4QuantX {
 };
 void q4_quantize_x(const float* x, int64_t cols, int group, Q4QuantX& out);
 
-// out = W[row] . x^ for one activation row quantised by q4_quantize_x (xq, d, xsum from Q4QuantX).
-using Q4DotI8Fn = void (*)(const uint8_t* row, int64_t cols, int group, const int8_t* xq, const float* d,
-                           const float* xsum, float* out);
+// out[i] = W[row i] . x^ for i < nrows Q4Layout rows `stride` bytes apart, starting at rows, and one activation
+// row quantised by q4_quantize_x (xq, d, xsum from Q4QuantX). Several rows per call let a kernel load each
+// activation chunk once for several weight rows.
+using Q4DotI8Fn = void (*)(const uint8_t* rows, size_t stride, int nrows, int64_t cols, int group, const int8_t* xq,
+                           const float* d, const float* xsum, float* out);
 
 struct Q4Kernels {
   const char* isa;
@@ -73,8 +75,8 @@ struct Q4Kernels {
 };
 
 // Portable reference of the int8-activation kernel (tests).
-void q4_dot_i8_scalar(const uint8_t* row, int64_t cols, int group, const int8_t* xq, const float* d,
-                      const float* xsum, float* out);
+void q4_dot_i8_scalar(const uint8_t* rows, size_t stride, int nrows, int64_t cols, int group, const int8_t* xq,
+                      const float* d, const float* xsum, float* out);
 
 const Q4Kernels& q4_kernels_scalar();
 #if defined(JETCHAT_X86)

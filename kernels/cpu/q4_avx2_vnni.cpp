@@ -39,8 +39,8 @@ inline void chunk(const uint8_t* row, const int8_t* xq, const float* d, const fl
   acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), sc1, acc1);
 }
 
-void dot_i8(const uint8_t* row, int64_t cols, int group, const int8_t* xq, const float* d, const float* xsum,
-            float* out) {
+void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, const float* d, const float* xsum,
+             float* out) {
   const Q4Layout l{1, cols, group};
   const float* scales = reinterpret_cast<const float*>(row + l.scales_offset());
   const uint8_t* zeros = row + l.zeros_offset();
@@ -68,6 +68,11 @@ void dot_i8(const uint8_t* row, int64_t cols, int group, const int8_t* xq, const
   }
   for (int64_t g = 0; g < l.groups(); ++g) total -= scales[g] * float(zeros[g]) * xsum[g];
   *out = total;
+}
+
+void dot_i8(const uint8_t* rows, size_t stride, int nrows, int64_t cols, int group, const int8_t* xq,
+            const float* d, const float* xsum, float* out) {
+  for (int r = 0; r < nrows; ++r) dot_row(rows + size_t(r) * stride, cols, group, xq, d, xsum, out + r);
 }
 
 }  // namespace

@@ -58,27 +58,30 @@ void q4_quantize_x(const float* x, int64_t cols, int group, Q4QuantX& out) {
   }
 }
 
-void q4_dot_i8_scalar(const uint8_t* row, int64_t cols, int group, const int8_t* xq, const float* d,
-                      const float* xsum, float* out) {
+void q4_dot_i8_scalar(const uint8_t* rows, size_t stride, int nrows, int64_t cols, int group, const int8_t* xq,
+                      const float* d, const float* xsum, float* out) {
   const Q4Layout l{1, cols, group};
-  const float* scales = reinterpret_cast<const float*>(row + l.scales_offset());
-  const uint8_t* zeros = row + l.zeros_offset();
   const int64_t blocks = cols / kQ4Block;
-  float total = 0;
-  for (int64_t b0 = 0; b0 < blocks; b0 += kQ4XChunk) {
-    const int64_t nb = std::min<int64_t>(kQ4XChunk, blocks - b0);
-    const int8_t* chunk = xq + b0 * kQ4Block;
-    for (int64_t i = 0; i < nb; ++i) {
-      const int64_t b = b0 + i;
-      const uint8_t* qs = row + b * (kQ4Block / 2);
-      int32_t acc = 0;
-      for (int j = 0; j < 16; ++j)
-        acc += int32_t(qs[j] & 0xF) * chunk[16 * i + j] + int32_t(qs[j] >> 4) * chunk[16 * nb + 16 * i + j];
-      total += scales[b * kQ4Block / group] * d[b] * float(acc);
+  for (int r = 0; r < nrows; ++r) {
+    const uint8_t* row = rows + size_t(r) * stride;
+    const float* scales = reinterpret_cast<const float*>(row + l.scales_offset());
+    const uint8_t* zeros = row + l.zeros_offset();
+    float total = 0;
+    for (int64_t b0 = 0; b0 < blocks; b0 += kQ4XChunk) {
+      const int64_t nb = std::min<int64_t>(kQ4XChunk, blocks - b0);
+      const int8_t* chunk = xq + b0 * kQ4Block;
+      for (int64_t i = 0; i < nb; ++i) {
+        const int64_t b = b0 + i;
+        const uint8_t* qs = row + b * (kQ4Block / 2);
+        int32_t acc = 0;
+        for (int j = 0; j < 16; ++j)
+          acc += int32_t(qs[j] & 0xF) * chunk[16 * i + j] + int32_t(qs[j] >> 4) * chunk[16 * nb + 16 * i + j];
+        total += scales[b * kQ4Block / group] * d[b] * float(acc);
+      }
     }
+    for (int64_t g = 0; g < l.groups(); ++g) total -= scales[g] * float(zeros[g]) * xsum[g];
+    out[r] = total;
   }
-  for (int64_t g = 0; g < l.groups(); ++g) total -= scales[g] * float(zeros[g]) * xsum[g];
-  *out = total;
 }
 
 const Q4Kernels& q4_kernels_scalar() {

@@ -158,7 +158,8 @@ TEST(Q4Kernels, EverySimdPathMatchesScalar) {
 // Issue #3: the int8-activation decode kernels against the f32 scalar kernel. x^ = d * xq differs from x by at
 // most d[b] / 2 per element of block b, so |W.x^ - W.x| <= sum_b d[b] / 2 * sum_{k in b} |w_k|; on top of that
 // the f32 summation bound of the test above. Odd group counts, chunk tails of 1..3 blocks, a group of 96 (not a
-// power of two), blocks of very different magnitude and an all-zero block.
+// power of two), blocks of very different magnitude and an all-zero block; 1 to 9 rows per call (kernels take
+// several rows per pass and the rest one at a time), and nothing written past the last row.
 TEST(Q4Kernels, Int8ActivationsWithinRoundingBoundOfF32) {
   using namespace cpu;
   std::mt19937 rng(11);
@@ -167,18 +168,24 @@ TEST(Q4Kernels, Int8ActivationsWithinRoundingBoundOfF32) {
   std::vector<std::pair<const char*, Q4DotI8Fn>> impls{{"scalar-int8", q4_dot_i8_scalar}};
   for (const Q4Kernels* k : q4_kernels_available())
     if (k->dot_i8) impls.push_back({k->isa, k->dot_i8});
+  constexpr int kRows = 9;
   int checked = 0;
   for (int group : {32, 64, 96, 128})
-    for (int ngroups : {1, 3, 5, 7, 11}) {
+    for (int ngroups : {1, 3, 5, 7, 11, 17}) {
       const int64_t cols = int64_t(group) * ngroups;
-      const Q4Layout l{1, cols, group};
-      std::vector<uint8_t> row(l.row_stride());
-      for (size_t i = 0; i < l.scales_offset(); ++i) row[i] = uint8_t(byte(rng));
-      std::vector<float> scale(size_t(l.groups()));
-      for (int64_t g = 0; g < l.groups(); ++g) {
-        scale[size_t(g)] = 0.01f + 0.05f * (u(rng) + 1);
-        std::memcpy(row.data() + l.scales_offset() + g * 4, &scale[size_t(g)], 4);
-        row[l.zeros_offset() + g] = uint8_t(nib(rng));
+      const Q4Layout l{kRows, cols, group};
+      const size_t stride = l.row_stride();
+      std::vector<uint8_t> rows(l.bytes());
+      std::vector<float> scale(size_t(kRows * l.groups()));
+      for (int r = 0; r < kRows; ++r) {
+        uint8_t* row = rows.data() + r * stride;
+        for (size_t i = 0; i < l.scales_offset(); ++i) row[i] = uint8_t(byte(rng));
+        for (int64_t g = 0; g < l.groups(); ++g) {
+          float& s = scale[size_t(r * l.groups() + g)];
+          s = 0.01f + 0.05f * (u(rng) + 1);
+          std::memcpy(row + l.scales_offset() + g * 4, &s, 4);
+          row[l.zeros_offset() + g] = uint8_t(nib(rng));
+        }
       }
       std::vector<float> x(static_cast<size_t>(cols)), xsum(static_cast<size_t>(l.groups()));
       for (int64_t b = 0; b < cols / kQ4Block; ++b) {
@@ -186,28 +193,38 @@ TEST(Q4Kernels, Int8ActivationsWithinRoundingBoundOfF32) {
         for (int j = 0; j < kQ4Block; ++j) x[size_t(b * kQ4Block + j)] = mag * u(rng);
       }
       for (int64_t k = 0; k < cols; ++k) xsum[size_t(k / group)] += x[size_t(k)];
-      float want = 0;
-      q4_kernels_scalar().dot(row.data(), cols, group, x.data(), cols, xsum.data(), 1, &want);
-
       Q4QuantX qx;
       q4_quantize_x(x.data(), cols, group, qx);
-      double bound = 0, abs_terms = 0;
-      for (int64_t k = 0; k < cols; ++k) {
-        const int64_t b = k / kQ4Block, g = k / group;
-        const int q = k % kQ4Block < 16 ? row[size_t(b * 16 + k % 16)] & 0xF : row[size_t(b * 16 + k % 16)] >> 4;
-        const double w = double(q - row[l.zeros_offset() + g]) * scale[size_t(g)];
-        bound += std::fabs(w) * qx.d[size_t(b)] / 2;
-        abs_terms += (15.0 * scale[size_t(g)]) * std::fabs(x[size_t(k)]);
+
+      float want[kRows];
+      double bound[kRows];
+      for (int r = 0; r < kRows; ++r) {
+        const uint8_t* row = rows.data() + r * stride;
+        q4_kernels_scalar().dot(row, cols, group, x.data(), cols, xsum.data(), 1, &want[r]);
+        double b_r = 0, abs_terms = 0;
+        for (int64_t k = 0; k < cols; ++k) {
+          const int64_t b = k / kQ4Block, g = k / group;
+          const int q = k % kQ4Block < 16 ? row[size_t(b * 16 + k % 16)] & 0xF : row[size_t(b * 16 + k % 16)] >> 4;
+          const float s = scale[size_t(r * l.groups() + g)];
+          const double w = double(q - row[l.zeros_offset() + g]) * s;
+          b_r += std::fabs(w) * qx.d[size_t(b)] / 2;
+          abs_terms += (15.0 * s) * std::fabs(x[size_t(k)]);
+        }
+        bound[r] = b_r + 4e-6 * abs_terms + 1e-6;
       }
-      bound += 4e-6 * abs_terms + 1e-6;
-      for (const auto& [isa, fn] : impls) {
-        float got = NAN;
-        fn(row.data(), cols, group, qx.q.data(), qx.d.data(), qx.xsum.data(), &got);
-        EXPECT_NEAR(got, want, bound) << isa << " group " << group << " cols " << cols;
-        ++checked;
-      }
+      for (const auto& [isa, fn] : impls)
+        for (int nrows : {1, 3, 4, 5, 8, 9}) {
+          float got[kRows + 1];
+          std::fill(got, got + kRows + 1, NAN);
+          fn(rows.data(), stride, nrows, cols, group, qx.q.data(), qx.d.data(), qx.xsum.data(), got);
+          for (int r = 0; r < nrows; ++r)
+            EXPECT_NEAR(got[r], want[r], bound[r]) << isa << " group " << group << " cols " << cols << " row " << r
+                                                   << " of " << nrows;
+          EXPECT_TRUE(std::isnan(got[nrows])) << isa << " wrote past row " << nrows;
+          ++checked;
+        }
     }
-  EXPECT_GE(checked, 20);
+  EXPECT_GE(checked, 100);
 }
 
 TEST(Q4Kernels, QuantizedActivationsRoundToNearest) {
