@@ -84,9 +84,11 @@ void JetChatApp::loadInitialModel() {
     m_controller->switchModel(m_settings.lastModel());
     return;
   }
-  if (wanted.isEmpty() && QFileInfo::exists(m_settings.lastModel() + QStringLiteral("/config.json")) &&
-      !ModelCatalog::isBuiltInPath(m_settings.lastModel()))
-    wanted = m_settings.lastModel();
+  const QString last = m_settings.lastModel();
+  const bool lastExists = QFileInfo::exists(last + QStringLiteral("/config.json")) ||
+                          (last.endsWith(QStringLiteral(".gguf")) && QFileInfo(last).isFile());
+  if (wanted.isEmpty() && lastExists && !ModelCatalog::isBuiltInPath(last))
+    wanted = last;
   if (!wanted.isEmpty()) {
     m_controller->switchModel(QDir(wanted).absolutePath());
     return;

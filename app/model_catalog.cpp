@@ -65,15 +65,19 @@ bool ModelCatalog::isBuiltInPath(const QString& modelDir) {
 }
 
 QList<ModelCatalog::Entry> ModelCatalog::scan(const QStringList& folders) {
+  // A model is a directory with a config.json (Hugging Face layout) or a single .gguf file, found in a folder or
+  // one level below it.
   QStringList candidates;
+  const auto addModelsIn = [&candidates](const QDir& dir) {
+    if (dir.exists(QStringLiteral("config.json"))) candidates.append(dir.absolutePath());
+    for (const QString& file : dir.entryList({QStringLiteral("*.gguf")}, QDir::Files, QDir::Name))
+      candidates.append(dir.absoluteFilePath(file));
+  };
   for (const QString& folder : folders) {
     const QDir dir(folder);
     if (!dir.exists()) continue;
-    if (dir.exists(QStringLiteral("config.json"))) candidates.append(dir.absolutePath());
-    for (const QString& sub : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
-      if (QFileInfo::exists(dir.filePath(sub + QStringLiteral("/config.json"))))
-        candidates.append(dir.absoluteFilePath(sub));
-    }
+    addModelsIn(dir);
+    for (const QString& sub : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) addModelsIn(dir.filePath(sub));
   }
   candidates.removeDuplicates();
   QList<Entry> out;

@@ -2,6 +2,7 @@
 
 #include <QDir>
 
+#include "gguf_convert.h"
 #include "llama2c_import.h"
 #include "random_checkpoint.h"
 
@@ -29,6 +30,12 @@ QString makeRandomModel(const QString& dir, int hidden, int layers) {
   const jetchat::Status s = jetchat::write_random_checkpoint(spec, dir.toStdString());
   if (!s) qWarning("makeRandomModel: %s", s.message().c_str());
   return s ? dir : QString();
+}
+
+QString makeGgufModel(const QString& hfDir, const QString& file) {
+  const jetchat::Status s = jetchat::convert_to_gguf(hfDir.toStdString(), file.toStdString(), jetchat::GgmlType::kQ4_0);
+  if (!s) qWarning("makeGgufModel: %s", s.message().c_str());
+  return s ? file : QString();
 }
 
 QString importStories260K(const QString& dir) {

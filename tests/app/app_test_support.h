@@ -12,6 +12,8 @@ QString outputDir();
 // Writes a random-weight Llama model with the fixture SentencePiece tokenizer; hidden/layers pick its size
 // (64/2 decodes in microseconds, 512/8 at a few hundred tokens/s on a CPU core). Returns "" on failure.
 QString makeRandomModel(const QString& dir, int hidden = 64, int layers = 2);
+// Writes the 16-bit model directory `hfDir` as one GGUF file with 4-bit (Q4_0) linears. Returns "" on failure.
+QString makeGgufModel(const QString& hfDir, const QString& file);
 // Imports the llama2.c stories260K checkpoint (real trained weights) into `dir`. Returns "" on failure.
 QString importStories260K(const QString& dir);
 

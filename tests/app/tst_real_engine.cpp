@@ -25,7 +25,7 @@ class TestRealEngine : public QObject {
   Q_OBJECT
 
   QTemporaryDir m_models;
-  QString m_good, m_stories, m_corrupt, m_truncated;
+  QString m_good, m_stories, m_corrupt, m_truncated, m_gguf;
 
   struct HttpResult {
     int status = 0;  // 0: no HTTP answer (refused, unreachable)
@@ -68,6 +68,9 @@ class TestRealEngine : public QObject {
     QFile weights(m_truncated + QStringLiteral("/model.safetensors"));
     QVERIFY(weights.resize(weights.size() / 2));
     QDir().mkpath(m_models.filePath(QStringLiteral("not-a-model")));
+    // The random model again, as one GGUF file with Q4_0 linears (#6).
+    m_gguf = apptest::makeGgufModel(m_good, m_models.filePath(QStringLiteral("tiny-random-q4_0.gguf")));
+    QVERIFY(!m_gguf.isEmpty());
   }
 
   void catalogueDescribesAndEstimates() {
@@ -77,7 +80,13 @@ class TestRealEngine : public QObject {
     catalog.setFolders({m_models.path(), m_models.filePath(QStringLiteral("missing"))});
     QVERIFY(catalog.scanning());
     QVERIFY(refreshed.wait(10000));
-    QCOMPARE(catalog.count(), 4);  // not-a-model is skipped
+    QCOMPARE(catalog.count(), 5);  // not-a-model is skipped; the .gguf file is a model
+    const QVariantMap gguf = catalog.get(catalog.indexOfPath(m_gguf));
+    QVERIFY2(gguf.value(QStringLiteral("error")).toString().isEmpty(), qPrintable(gguf.value(QStringLiteral("error")).toString()));
+    QVERIFY(gguf.value(QStringLiteral("bytesNeeded")).toLongLong() > 0);
+    // 4-bit linears: less memory than the same model in 16 bits.
+    QVERIFY(gguf.value(QStringLiteral("bytesNeeded")).toLongLong() <
+            catalog.get(catalog.indexOfPath(m_good)).value(QStringLiteral("bytesNeeded")).toLongLong());
     const QVariantMap good = catalog.get(catalog.indexOfPath(m_good));
     QCOMPARE(good.value(QStringLiteral("architecture")).toString(), QStringLiteral("LlamaForCausalLM"));
     QVERIFY(good.value(QStringLiteral("error")).toString().isEmpty());
@@ -132,6 +141,24 @@ class TestRealEngine : public QObject {
     QVERIFY(controller.lastUnload().engineBytes > 0);
     QVERIFY(controller.lastUnload().rssAfter > 0);
     QVERIFY(controller.lastUnload().rssAfter <= controller.lastUnload().rssBefore);
+  }
+
+  // A GGUF file is switched to and answers like a model directory (#6).
+  void ggufFileLoadsAndReplies() {
+    QTemporaryDir dir;
+    AppSettings settings(dir.filePath(QStringLiteral("s.ini")));
+    settings.setContextLength(256);
+    settings.setMaxTokens(16);
+    ChatController controller(std::make_unique<JetchatBackend>(), &settings, nullptr);
+    controller.switchModel(m_gguf);
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() != State::Loading; }, 20000));
+    QVERIFY2(controller.errorMessage().isEmpty(), qPrintable(controller.errorMessage()));
+    QCOMPARE(controller.state(), State::Ready);
+    QCOMPARE(controller.modelPath(), m_gguf);
+    QVERIFY(controller.send(QStringLiteral("Once upon a time")));
+    QVERIFY(QTest::qWaitFor([&] { return controller.state() == State::Ready; }, 30000));
+    QVERIFY(!controller.conversation()->textAt(1).isEmpty());
+    QCOMPARE(settings.lastModel(), m_gguf);  // and comes back at the next start
   }
 
   // The built-in API server (#7) serves the model the app has loaded, beside the chat, and follows the settings.
