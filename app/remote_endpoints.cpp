@@ -21,7 +21,8 @@ QString validate(const QString& name, const QString& baseUrl, const QString& mod
   if (!url.isValid() || url.host().isEmpty() ||
       (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
     return QCoreApplication::translate("RemoteEndpoints", "The address must look like http://host:port/v1.");
-  if (model.trimmed().isEmpty()) return QCoreApplication::translate("RemoteEndpoints", "Name the model the server serves (its id in GET /v1/models).");
+  if (model.trimmed().isEmpty())
+    return QCoreApplication::translate("RemoteEndpoints", "Name the model the server serves (its id in GET /v1/models).");
   return {};
 }
 
@@ -31,7 +32,8 @@ QString save(QVariantList& list, const QString& previousName, const QString& nam
   const QString trimmedName = name.trimmed();
   const int previous = previousName.isEmpty() ? -1 : indexOf(list, previousName);
   const int clash = indexOf(list, trimmedName);
-  if (clash >= 0 && clash != previous) return QCoreApplication::translate("RemoteEndpoints", "Another server is already called \"%1\".").arg(trimmedName);
+  if (clash >= 0 && clash != previous)
+    return QCoreApplication::translate("RemoteEndpoints", "Another server is already called \"%1\".").arg(trimmedName);
   QVariantMap entry;
   entry.insert(QStringLiteral("name"), trimmedName);
   entry.insert(QStringLiteral("baseUrl"), baseUrl.trimmed());

@@ -47,7 +47,9 @@ class RoutingBackend final : public InferenceBackend {
   int contextLength() const override { return active()->contextLength(); }
   double networkLatencyMs() const override { return active()->networkLatencyMs(); }
   // The API serves local models only: while a remote endpoint is the model, the local one is unloaded.
-  void setApiServer(const std::optional<jetchat::server::ServerOptions>& options) override { m_local->setApiServer(options); }
+  void setApiServer(const std::optional<jetchat::server::ServerOptions>& options) override {
+    m_local->setApiServer(options);
+  }
   std::string apiServerUrl() const override { return m_local->apiServerUrl(); }
   std::string apiServerError() const override { return m_local->apiServerError(); }
 
