@@ -344,7 +344,7 @@ void add_convert_gguf(CLI::App& app) {
   auto in = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto type = std::make_shared<std::string>("f16");
-  c->add_option("MODEL_DIR", *in, "16-bit model directory with tokenizer.model")->required();
+  c->add_option("MODEL_DIR", *in, "16-bit model directory with tokenizer.model or tokenizer.json")->required();
   c->add_option("OUT", *out, "output .gguf file")->required();
   c->add_option("--type", *type, "type of the attention and MLP linears (embeddings and output head stay f16)")
       ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0", "q4_k"}));

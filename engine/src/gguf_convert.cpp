@@ -13,6 +13,8 @@
 #include "model_config.h"
 #include "models/architecture.h"
 #include "rope.h"
+#include "tokenizer.h"
+#include "tokenizer_json.h"
 
 namespace jetchat {
 namespace {
@@ -69,12 +71,59 @@ class Converter {
   GgmlType linear_;
 };
 
+void add_chat_template(GgufWriter& w, const std::string& dir) {
+  auto tc = read_json_file(dir + "/tokenizer_config.json");
+  if (tc && tc->contains("chat_template") && (*tc)["chat_template"].is_string())
+    w.add_string("tokenizer.chat_template", (*tc)["chat_template"].get<std::string>());
+}
+
+// A byte-level BPE tokenizer.json as tokenizer.ggml.model "gpt2": pieces as stored, added tokens as control (3) or
+// user-defined (4) tokens, the pre-tokenizer by llama.cpp's name for its regex, BOS/EOS as the tokenizer resolves
+// them (tokenizer_config.json included).
+Status add_bpe_vocabulary(GgufWriter& w, const std::string& dir) {
+  const std::string path = dir + "/tokenizer.json";
+  auto v = read_tokenizer_json(path);
+  if (!v) return v.status();
+  auto tok = Tokenizer::load(dir);
+  if (!tok) return tok.status();
+  std::string pre;
+  if (v->pattern == llama3_pretokenizer_pattern()) pre = "llama-bpe";
+  if (v->pattern == qwen2_pretokenizer_pattern()) pre = "qwen2";
+  if (v->pattern == gpt2_pretokenizer_pattern()) pre = "gpt-2";
+  if (pre.empty())
+    return Status(StatusCode::kUnsupported, path + ": the pre-tokenizer regex is none that GGUF names (Llama-3, "
+                                                   "Qwen2, GPT-2)");
+  std::vector<std::string> tokens = v->pieces;
+  std::vector<int32_t> types(tokens.size(), 1);
+  for (const AddedToken& a : v->added) {
+    if (tokens.size() <= size_t(a.id)) tokens.resize(size_t(a.id) + 1), types.resize(size_t(a.id) + 1, 1);
+    tokens[size_t(a.id)] = a.text;
+    types[size_t(a.id)] = a.special ? 3 : 4;
+  }
+  for (size_t id = 0; id < tokens.size(); ++id)
+    if (tokens[id].empty()) tokens[id] = "[PAD" + std::to_string(id) + "]", types[id] = 5;  // unused ids
+  std::vector<std::string> merges;
+  for (const auto& [a, b] : v->merges) merges.push_back(a + " " + b);
+  w.add_string("tokenizer.ggml.model", "gpt2");
+  w.add_string("tokenizer.ggml.pre", pre);
+  w.add_strings("tokenizer.ggml.tokens", tokens);
+  w.add_i32s("tokenizer.ggml.token_type", types);
+  w.add_strings("tokenizer.ggml.merges", merges);
+  if ((*tok)->bos_id() >= 0) w.add_u32("tokenizer.ggml.bos_token_id", uint32_t((*tok)->bos_id()));
+  if ((*tok)->eos_id() >= 0) w.add_u32("tokenizer.ggml.eos_token_id", uint32_t((*tok)->eos_id()));
+  w.add_bool("tokenizer.ggml.add_bos_token", (*tok)->adds_bos());
+  add_chat_template(w, dir);
+  return Status::ok();
+}
+
 Status add_vocabulary(GgufWriter& w, const std::string& dir, const ModelConfig& c) {
   const std::string path = dir + "/tokenizer.model";
   sentencepiece::SentencePieceProcessor sp;
-  if (!std::filesystem::exists(path))
-    return Status(StatusCode::kUnsupported, dir + ": no tokenizer.model; the GGUF converter writes SentencePiece "
-                                                  "vocabularies only");
+  if (!std::filesystem::exists(path)) {
+    if (std::filesystem::exists(dir + "/tokenizer.json")) return add_bpe_vocabulary(w, dir);
+    return Status(StatusCode::kUnsupported, dir + ": no tokenizer.model or tokenizer.json to write as the GGUF "
+                                                  "vocabulary");
+  }
   const auto s = sp.Load(path);
   if (!s.ok()) return Status(StatusCode::kInvalidFormat, path + ": " + s.ToString());
   std::vector<std::string> tokens;
@@ -96,9 +145,7 @@ Status add_vocabulary(GgufWriter& w, const std::string& dir, const ModelConfig& 
   w.add_u32("tokenizer.ggml.eos_token_id", uint32_t(c.eos_token_ids.empty() ? 2 : c.eos_token_ids[0]));
   if (sp.unk_id() >= 0) w.add_u32("tokenizer.ggml.unknown_token_id", uint32_t(sp.unk_id()));
   w.add_bool("tokenizer.ggml.add_space_prefix", space_prefix);
-  auto tc = read_json_file(dir + "/tokenizer_config.json");
-  if (tc && tc->contains("chat_template") && (*tc)["chat_template"].is_string())
-    w.add_string("tokenizer.chat_template", (*tc)["chat_template"].get<std::string>());
+  add_chat_template(w, dir);
   return Status::ok();
 }
 

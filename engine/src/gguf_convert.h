@@ -1,7 +1,7 @@
-// A Hugging Face model directory (16-bit safetensors, config.json, tokenizer.model) written as one GGUF file laid
+// A Hugging Face model directory (16-bit safetensors, config.json, tokenizer) written as one GGUF file laid
 // out as llama.cpp's converter lays it out: llama/internlm2 q/k rows permuted for adjacent-pair RoPE, InternLM2's
 // grouped wqkv split into attn_q/attn_k/attn_v, norms and biases F32, Llama-3.1 RoPE scaling as rope_freqs, the
-// SentencePiece vocabulary in tokenizer.ggml.*. For tests and for benchmarking GGUF types against our W4A16 on the same weights.
+// SentencePiece (tokenizer.model) or byte-level BPE (tokenizer.json) vocabulary in tokenizer.ggml.*. For tests and for benchmarking GGUF types against our W4A16 on the same weights.
 #pragma once
 
 #include <string>

@@ -14,7 +14,8 @@ constexpr uint32_t kNormalizerName = 1, kNormalizerAddDummyPrefix = 3, kNormaliz
                    kNormalizerEscapeWhitespaces = 5;
 constexpr uint64_t kModelTypeBpe = 2;
 // SentencePiece.Type; GGUF's token_type uses the same numbers (1 normal .. 6 byte), 0 meaning "not set".
-constexpr int64_t kTypeNormal = 1, kTypeUnknown = 2, kTypeControl = 3, kTypeUserDefined = 4, kTypeByte = 6;
+constexpr int64_t kTypeNormal = 1, kTypeUnknown = 2, kTypeControl = 3, kTypeUserDefined = 4, kTypeUnused = 5,
+                  kTypeByte = 6;
 constexpr uint32_t kWireVarint = 0, kWireLen = 2, kWireFixed32 = 5;
 
 void put_varint(std::string& out, uint64_t v) {
@@ -176,7 +177,7 @@ Result<BpeVocabulary> bpe_vocabulary_from_gguf(const GgufFile& gguf) {
     const auto type = (*types)[i];
     if (type == kTypeControl || type == kTypeUserDefined)
       v.added.push_back({std::string((*tokens)[i]), int32_t(i), type == kTypeControl});
-    else
+    else if (type != kTypeUnused)  // unused ids ("[PAD151643]") are no text
       v.pieces[i] = std::string((*tokens)[i]);
   }
   if (gguf.find("tokenizer.ggml.merges")) {

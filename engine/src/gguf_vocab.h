@@ -16,7 +16,7 @@ namespace jetchat {
 Result<std::string> sentencepiece_proto_from_gguf(const GgufFile& gguf);
 
 // tokenizer.ggml.model "gpt2". Control tokens (type 3) become special added tokens, user-defined ones (4) added
-// tokens shown as text. tokenizer.ggml.pre must name a known regex: llama-bpe (Llama-3), qwen2 or gpt-2.
+// tokens shown as text, unused ones (5) no token. tokenizer.ggml.pre must name a known regex: llama-bpe (Llama-3), qwen2 or gpt-2.
 Result<BpeVocabulary> bpe_vocabulary_from_gguf(const GgufFile& gguf);
 
 // Reads an optional token id key (tokenizer.ggml.bos_token_id, ...) into `id`, checked against a vocabulary of

@@ -49,7 +49,8 @@ class Tokenizer {
   int vocab_size() const;
   int32_t bos_id() const { return bos_id_; }
   int32_t eos_id() const { return eos_id_; }
-  int32_t eot_id() const { return eot_id_; }  // end of turn (GGUF tokenizer.ggml.eot_token_id), -1 if none
+  int32_t eot_id() const { return eot_id_; }
+  bool adds_bos() const { return add_bos_ && bos_id_ >= 0; }  // what encode(text, add_bos = true) does  // end of turn (GGUF tokenizer.ggml.eot_token_id), -1 if none
   // Byte-level BPE: one token may end with part of a UTF-8 character that the next token completes.
   bool byte_level() const { return bpe_ != nullptr; }
   // Id of a special/added token or of a vocabulary piece, if it exists.

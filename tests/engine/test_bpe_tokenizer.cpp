@@ -8,7 +8,10 @@
 
 #include "bpe_trainer.h"
 #include "byte_level_bpe.h"
+#include "chat_template.h"
 #include "gguf.h"
+#include "gguf_convert.h"
+#include "random_checkpoint.h"
 #include "support/fixtures.h"
 #include "support/gguf_builder.h"
 #include "tokenizer.h"
@@ -417,6 +420,37 @@ TEST(ByteLevelBpe, GgufErrors) {
   test::GgufBuilder bert;
   bert.kv_string("tokenizer.ggml.model", "bert");
   expect(bert, StatusCode::kUnsupported, "tokenizer.ggml.model is 'bert'");
+}
+
+// A random Qwen2.5 / Llama-3 shaped model converted to GGUF keeps its tokenizer and chat template: the same ids from
+// tokenizer.json and from tokenizer.ggml.*, the same template recognised from tokenizer.chat_template.
+TEST(ByteLevelBpe, ConvertedGgufKeepsTheTokenizer) {
+  for (const char* shape : {"qwen2.5-tiny", "llama3-tiny"}) {
+    const std::string dir = test::scratch_dir(std::string("bpe_convert_") + shape);
+    auto spec = random_model_shape(shape);
+    ASSERT_TRUE(spec);
+    ASSERT_TRUE(write_random_checkpoint(*spec, dir).is_ok());
+    const std::string path = dir + "/../" + shape + ".gguf";
+    const Status converted = convert_to_gguf(dir, path, GgmlType::kF16);
+    ASSERT_TRUE(converted.is_ok()) << converted.message();
+    auto hf = Tokenizer::load(dir);
+    ASSERT_TRUE(hf) << hf.status().message();
+    auto file = GgufFile::open(path);
+    ASSERT_TRUE(file) << file.status().message();
+    auto gg = Tokenizer::from_gguf(**file);
+    ASSERT_TRUE(gg) << gg.status().message();
+    EXPECT_EQ((*gg)->bos_id(), (*hf)->bos_id());
+    EXPECT_EQ((*gg)->eos_id(), (*hf)->eos_id());
+    EXPECT_EQ((*gg)->adds_bos(), (*hf)->adds_bos());
+    for (const std::string& s : round_trip_texts())
+      EXPECT_EQ((*gg)->encode(s, true, true), (*hf)->encode(s, true, true)) << shape << ": " << s;
+    const auto jinja = (*file)->get_string("tokenizer.chat_template");
+    ASSERT_TRUE(jinja);
+    const ChatTemplate t = ChatTemplate::detect(jinja.value(), spec->bpe_tokenizer == "qwen2" ? "qwen2" : "llama");
+    const std::vector<Message> conv = {{Role::kSystem, t.default_system_prompt()}, {Role::kUser, "Hi 你好"}};
+    EXPECT_EQ(t.render(**gg, conv, true), t.render(**hf, conv, true));
+    EXPECT_EQ(t.stop_ids(**gg), t.stop_ids(**hf));
+  }
 }
 
 }  // namespace
