@@ -80,7 +80,7 @@ void add_chat_template(GgufWriter& w, const std::string& dir) {
 // A byte-level BPE tokenizer.json as tokenizer.ggml.model "gpt2": pieces as stored, added tokens as control (3) or
 // user-defined (4) tokens, the pre-tokenizer by llama.cpp's name for its regex, BOS/EOS as the tokenizer resolves
 // them (tokenizer_config.json included).
-Status add_bpe_vocabulary(GgufWriter& w, const std::string& dir) {
+Status add_bpe_vocabulary(GgufWriter& w, const std::string& dir, const ModelConfig& c) {
   const std::string path = dir + "/tokenizer.json";
   auto v = read_tokenizer_json(path);
   if (!v) return v.status();
@@ -111,6 +111,13 @@ Status add_bpe_vocabulary(GgufWriter& w, const std::string& dir) {
   w.add_strings("tokenizer.ggml.merges", merges);
   if ((*tok)->bos_id() >= 0) w.add_u32("tokenizer.ggml.bos_token_id", uint32_t((*tok)->bos_id()));
   if ((*tok)->eos_id() >= 0) w.add_u32("tokenizer.ggml.eos_token_id", uint32_t((*tok)->eos_id()));
+  // config.json may stop on another id too (Qwen2.5: <|endoftext|> and <|im_end|>; Llama-3: <|end_of_text|> and
+  // <|eot_id|>); GGUF's second stop id is the end-of-turn one.
+  for (int id : c.eos_token_ids)
+    if (id != (*tok)->eos_id() && id >= 0 && size_t(id) < tokens.size()) {
+      w.add_u32("tokenizer.ggml.eot_token_id", uint32_t(id));
+      break;
+    }
   w.add_bool("tokenizer.ggml.add_bos_token", (*tok)->adds_bos());
   add_chat_template(w, dir);
   return Status::ok();
@@ -120,7 +127,7 @@ Status add_vocabulary(GgufWriter& w, const std::string& dir, const ModelConfig& 
   const std::string path = dir + "/tokenizer.model";
   sentencepiece::SentencePieceProcessor sp;
   if (!std::filesystem::exists(path)) {
-    if (std::filesystem::exists(dir + "/tokenizer.json")) return add_bpe_vocabulary(w, dir);
+    if (std::filesystem::exists(dir + "/tokenizer.json")) return add_bpe_vocabulary(w, dir, c);
     return Status(StatusCode::kUnsupported, dir + ": no tokenizer.model or tokenizer.json to write as the GGUF "
                                                   "vocabulary");
   }

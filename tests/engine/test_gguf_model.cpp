@@ -4,6 +4,8 @@
 // exact 4-bit, others through f16); the memory estimate is what loading allocates; bad files are clear errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 
@@ -17,6 +19,7 @@
 #include "random_checkpoint.h"
 #include "support/fixtures.h"
 #include "support/reference_forward.h"
+#include "tokenizer.h"
 
 namespace jetchat {
 namespace {
@@ -91,6 +94,52 @@ TEST_P(GgufSameLogits, AsTheSafetensorsModel) {
 INSTANTIATE_TEST_SUITE_P(Architectures, GgufSameLogits,
                          ::testing::Values("LlamaForCausalLM", "Llama3", "Qwen2ForCausalLM", "InternLM2ForCausalLM"),
                          [](const auto& info) { return info.param.substr(0, info.param.find("For")); });
+
+// Byte-level BPE models (Qwen2.5- and Llama-3-shaped, with a tokenizer.json of their family): the GGUF file carries
+// the vocabulary as tokenizer.ggml.model "gpt2" with merges, and text, special markers, stop ids, the chat template
+// and the logits all come out as from the directory.
+class GgufBpeModels : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GgufBpeModels, SameTokensTemplateAndLogitsAsTheDirectory) {
+  auto spec = random_model_shape(GetParam());
+  ASSERT_TRUE(spec.is_ok());
+  const std::string dir = test::scratch_dir("hf");
+  ASSERT_TRUE(write_random_checkpoint(*spec, dir).is_ok());
+  const std::string gguf = dir + "/../model-f16.gguf";
+  const Status s = convert_to_gguf(dir, gguf, GgmlType::kF16);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  auto f = GgufFile::open(gguf);
+  ASSERT_TRUE(f.is_ok());
+  EXPECT_EQ(*(*f)->get_string("tokenizer.ggml.model"), "gpt2");
+  auto hf = load(dir);
+  auto gg = load(gguf);
+  ASSERT_TRUE(hf && gg);
+  EXPECT_EQ(gg->info().chat_template, hf->info().chat_template);
+  const Tokenizer& a = *hf->impl().tokenizer;
+  const Tokenizer& b = *gg->impl().tokenizer;
+  EXPECT_EQ(b.bos_id(), a.bos_id());
+  EXPECT_EQ(b.eos_id(), a.eos_id());
+  for (const char* text : {"Hello world! Once upon a time", "你好，世界。今天天气很好", "int main() {\n    return 0;\n}",
+                           "emoji 🤖🚀 ok", "  spaces \t\n\n   end  ", "<|im_start|>user\nhi<|im_end|>\n",
+                           "<|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>"}) {
+    EXPECT_EQ(b.encode(text, true, true), a.encode(text, true, true)) << text;
+    EXPECT_EQ(b.decode(b.encode(text, false)), a.decode(a.encode(text, false))) << text;
+  }
+  // Every id the directory's model stops on stops the GGUF one too.
+  std::vector<int> gg_stops = gg->impl().config.eos_token_ids;
+  gg_stops.push_back(b.eos_id());
+  for (int id : hf->impl().config.eos_token_ids)
+    EXPECT_NE(std::find(gg_stops.begin(), gg_stops.end(), id), gg_stops.end()) << "stop id " << id;
+  EXPECT_LE(test::max_relative_error(all_logits(*gg, kIds), widen(all_logits(*hf, kIds))), 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, GgufBpeModels, ::testing::Values("qwen2.5-tiny", "llama3-tiny"),
+                         [](const auto& info) {
+                           std::string name;  // gtest names: letters and digits only
+                           for (char ch : info.param)
+                             if (std::isalnum(static_cast<unsigned char>(ch))) name += ch;
+                           return name;
+                         });
 
 // --- llama.cpp's own file: an independent fp64 forward over the GGUF tensors as stored ---
 
