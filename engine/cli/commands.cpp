@@ -126,6 +126,7 @@ void add_info(CLI::App& app) {
                                 {"kv_heads", i.kv_heads}, {"head_dim", i.head_dim},
                                 {"max_context", i.max_context}, {"weight_bytes", i.weight_bytes},
                                 {"kv_bytes_per_1k_tokens", i.kv_bytes_per_token * 1024}};
+    if (!i.chat_template_note.empty()) j["chat_template_note"] = i.chat_template_note;
     if (*json) {
       std::cout << j.dump(2) << "\n";
       return;
@@ -137,6 +138,7 @@ void add_info(CLI::App& app) {
                 i.hidden_size, i.heads, i.kv_heads, i.head_dim, i.vocab_size, i.max_context);
     std::printf("  memory: weights %s, KV cache %s per 1K tokens\n", mib(i.weight_bytes).c_str(),
                 mib(i.kv_bytes_per_token * 1024).c_str());
+    if (!i.chat_template_note.empty()) std::printf("  note: %s\n", i.chat_template_note.c_str());
   });
 }
 

@@ -40,6 +40,15 @@ int64_t loaded_weight_bytes(const Checkpoint& ck, const QuantConfig& q) {
   return n;
 }
 
+// The template chat uses, and a note when the model's own Jinja template is none of ours (chat then follows the
+// family's format, which may not be what the model was trained on).
+void describe_chat_template(const std::string& jinja, ModelInfo& i) {
+  i.chat_template = ChatTemplate::detect(jinja, i.family).name();
+  if (jinja.empty()) return;
+  if (auto r = ChatTemplate::recognise(jinja); !r)
+    i.chat_template_note = r.status().message() + "; using " + i.chat_template + ", the " + i.family + " default";
+}
+
 std::string chat_template_text(const std::string& dir) {
   auto j = read_json_file(dir + "/tokenizer_config.json");
   if (j && j->contains("chat_template") && (*j)["chat_template"].is_string())
@@ -76,7 +85,7 @@ Result<ProbedModel> probe_gguf(const std::string& path) {
   i.name = fs::path(path).stem().string();
   i.family = d->arch->family;
   i.dtype = d->dtype;
-  i.chat_template = ChatTemplate::detect(p.chat_template_text, i.family).name();
+  describe_chat_template(p.chat_template_text, i);
   describe_shape(p.config, i);
   i.weight_bytes = d->weight_bytes + Transformer::scratch_bytes(p.config);
   p.gguf = std::move(f.value());
@@ -121,7 +130,7 @@ Result<ProbedModel> probe_model(const std::string& model_dir) {
                 ? config->dtype
                 : config->quant.method + "-w" + std::to_string(config->quant.bits) + "g" +
                       std::to_string(config->quant.group_size);
-  i.chat_template = ChatTemplate::detect(p.chat_template_text, arch->family).name();
+  describe_chat_template(p.chat_template_text, i);
   describe_shape(*config, i);
   i.weight_bytes = loaded_weight_bytes(**ck, config->quant) + Transformer::scratch_bytes(*config);
   return p;

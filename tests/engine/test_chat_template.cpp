@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "jetchat/engine.h"
+#include "random_checkpoint.h"
 #include "random_tokenizer.h"
 #include "support/fixtures.h"
 
@@ -334,6 +336,24 @@ TEST(ChatTemplate, RecogniseNamesWhatItKnows) {
   EXPECT_EQ(unknown.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(unknown.status().message().find("InternLM2, InternLM, Llama-2, Llama-3, ChatML"), std::string::npos);
   EXPECT_EQ(ChatTemplate::detect("{{ '<start_of_turn>' }}", "qwen2").format(), ChatFormat::kChatML) << "family";
+}
+
+TEST(ChatTemplate, ModelInfoNotesAnUnrecognisedTemplate) {
+  const std::string dir = test::scratch_dir("chat_note_model");
+  auto spec = random_model_shape("llama3-tiny");
+  ASSERT_TRUE(spec);
+  ASSERT_TRUE(write_random_checkpoint(*spec, dir).is_ok());
+  auto info = ModelInfo::probe(dir);
+  ASSERT_TRUE(info) << info.status().message();
+  EXPECT_EQ(info->chat_template, "llama3");
+  EXPECT_EQ(info->chat_template_note, "");
+  test::write_file(dir + "/tokenizer_config.json", R"({"chat_template": "{{ '<start_of_turn>' + role }}"})");
+  info = ModelInfo::probe(dir);
+  ASSERT_TRUE(info) << info.status().message();
+  EXPECT_EQ(info->chat_template, "llama2");
+  EXPECT_NE(info->chat_template_note.find("none of JetChat's"), std::string::npos) << info->chat_template_note;
+  EXPECT_NE(info->chat_template_note.find("using llama2, the llama default"), std::string::npos)
+      << info->chat_template_note;
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ struct ModelInfo {
   std::string family;            // llama, internlm2, internlm, qwen2
   std::string dtype;             // weights as stored: f32, f16, bf16, awq-w4g128 ...
   std::string chat_template;     // internlm2, internlm, llama2, llama3, chatml, raw
+  std::string chat_template_note;  // why chat_template was chosen when the model's own template is not recognised
   int64_t parameters = 0;
   int vocab_size = 0, hidden_size = 0, intermediate_size = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0;
   int max_context = 0;
