@@ -25,11 +25,18 @@ bool AppOptions::wantsHelpOnly(int argc, char** argv) {
 }
 
 void AppOptions::prepareEnvironment(int argc, char** argv) {
-  bool kiosk = false;
+  bool kiosk = false, selfCheck = false, platform = false;
   QString settingsFile;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--kiosk") == 0) kiosk = true;
+    if (std::strcmp(argv[i], "--self-check") == 0) selfCheck = true;
+    if (std::strcmp(argv[i], "--platform") == 0 || std::strcmp(argv[i], "-platform") == 0) platform = true;
     if (std::strcmp(argv[i], "--settings") == 0 && i + 1 < argc) settingsFile = QString::fromLocal8Bit(argv[i + 1]);
+  }
+  if (selfCheck && !platform && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    // The offscreen platform has no OpenGL context to give the default renderer.
+    if (qEnvironmentVariableIsEmpty("QT_QUICK_BACKEND")) qputenv("QT_QUICK_BACKEND", "software");
   }
   if (!kiosk) {
     const QSettings settings = settingsFile.isEmpty() ? QSettings() : QSettings(settingsFile, QSettings::IniFormat);
@@ -61,7 +68,13 @@ AppOptions AppOptions::parse(const QStringList& arguments) {
   const QCommandLineOption settings(QStringLiteral("settings"),
                                     QCoreApplication::translate("AppOptions", "Settings file to use instead of the default."),
                                     QStringLiteral("FILE"));
-  parser.addOptions({kiosk, model, modelsDir, lang, scale, settings});
+  const QCommandLineOption selfCheck(
+      QStringLiteral("self-check"),
+      QCoreApplication::translate("AppOptions",
+                                  "Check the installation and exit: load the UI (offscreen unless --platform is "
+                                  "given) and the model, stream a short reply, print one line per step; exit "
+                                  "status 0 when every step passed. Settings and conversations are left untouched."));
+  parser.addOptions({kiosk, model, modelsDir, lang, scale, settings, selfCheck});
   parser.process(arguments);
 
   AppOptions o;
@@ -71,5 +84,6 @@ AppOptions AppOptions::parse(const QStringList& arguments) {
   o.language = parser.value(lang);
   o.scale = parser.value(scale).toDouble();
   o.settingsFile = parser.value(settings);
+  o.selfCheck = parser.isSet(selfCheck);
   return o;
 }

@@ -12,9 +12,11 @@ struct AppOptions {
   QString language;         // --lang en|zh_CN
   double scale = 0;         // --scale: global UI scale factor; 0 = from the settings
   QString settingsFile;     // --settings FILE.ini: another settings file (tests, several kiosks on one box)
+  bool selfCheck = false;   // --self-check: load the UI and a model, stream a short reply, exit (self_check.h)
 
   // Before QGuiApplication: in kiosk mode (from argv or the saved setting) asks for the virtual keyboard when it is
-  // installed. --platform and other Qt options are left to QGuiApplication.
+  // installed; --self-check runs offscreen with Qt Quick's software renderer unless a platform is chosen (no
+  // display, no GPU needed). --platform and other Qt options are left to QGuiApplication.
   static void prepareEnvironment(int argc, char** argv);
   // --help or --version: answered without a display (no QGuiApplication needed).
   static bool wantsHelpOnly(int argc, char** argv);

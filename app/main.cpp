@@ -1,9 +1,11 @@
-// jetchat: an offline LLM chat for robots and kiosks. Options: --kiosk, --model DIR, --lang, --scale, --platform.
+// jetchat: an offline LLM chat for robots and kiosks. Options: --kiosk, --model DIR, --lang, --scale, --platform,
+// --self-check (see jetchat --help).
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QtQml/QQmlExtensionPlugin>
 
 #include "jetchat_app.h"
+#include "self_check.h"
 
 Q_IMPORT_QML_PLUGIN(JetChatPlugin)
 Q_IMPORT_QML_PLUGIN(JetChatCorePlugin)
@@ -20,7 +22,9 @@ int main(int argc, char* argv[]) {
   AppOptions::prepareEnvironment(argc, argv);
   QGuiApplication app(argc, argv);
 
-  JetChatApp jetchat(AppOptions::parse(app.arguments()));
+  const AppOptions options = AppOptions::parse(app.arguments());
+  if (options.selfCheck) return SelfCheck::run(options);
+  JetChatApp jetchat(options);
   QQmlApplicationEngine engine;
   if (!jetchat.load(engine)) return 1;
   jetchat.loadInitialModel();

@@ -139,7 +139,7 @@ void add_bench(CLI::App& app) {
     bool json = false, kernels = false, no_graphs = false;
   };
   auto o = std::make_shared<Opts>();
-  c->add_option("MODEL", o->path, "model directory");
+  c->add_option("MODEL", o->path, kModelHelp)->transform(model_lookup());
   c->add_option("--random-w4", o->random_w4,
                 "instead of MODEL: random 4-bit AWQ weights of a named shape (internlm2-1.8b, internlm2-7b, ...)");
   c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));

@@ -40,9 +40,7 @@ struct ModelOptions {
   std::string chat_template;
 
   void add_to(CLI::App* c) {
-    c->add_option("MODEL", path,
-                  "model directory (config.json, *.safetensors, tokenizer.model or tokenizer.json) or .gguf file")
-        ->required();
+    c->add_option("MODEL", path, kModelHelp)->required()->transform(model_lookup());
     c->add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
     c->add_option("--threads", threads, "CPU threads (0: all cores)");
     c->add_option("--ctx", context, "context length in tokens (0: the model's, at most 4096)");
@@ -63,13 +61,17 @@ struct SamplingOptions {
   int top_k = 40, max_tokens = 256;
   uint64_t seed = 0;
   void add_to(CLI::App* c) {
-    c->add_option("--temperature", temperature, "0 = greedy");
-    c->add_option("--top-k", top_k);
-    c->add_option("--top-p", top_p);
-    c->add_option("--min-p", min_p);
-    c->add_option("--repeat-penalty", repeat_penalty);
-    c->add_option("--seed", seed, "0 = from the clock");
-    c->add_option("--max-tokens", max_tokens, "new tokens at most");
+    c->add_option("--temperature", temperature, "randomness of sampling; 0 = greedy")->capture_default_str();
+    c->add_option("--top-k", top_k, "sample among the k most likely tokens (0: all)")->capture_default_str();
+    c->add_option("--top-p", top_p, "sample among the most likely tokens whose probabilities add up to p")
+        ->capture_default_str();
+    c->add_option("--min-p", min_p, "drop tokens less likely than min-p times the most likely one")
+        ->capture_default_str();
+    c->add_option("--repeat-penalty", repeat_penalty,
+                  "penalise tokens among the last 64 (1: off; not used with --temperature 0)")
+        ->capture_default_str();
+    c->add_option("--seed", seed, "random seed; 0 = from the clock");
+    c->add_option("--max-tokens", max_tokens, "new tokens at most")->capture_default_str();
   }
   GenerateParams params() const {
     GenerateParams g;
@@ -113,7 +115,7 @@ void add_info(CLI::App& app) {
   auto* c = app.add_subcommand("info", "describe a model without loading its weights");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  c->add_option("MODEL", *path, "model directory")->required();
+  c->add_option("MODEL", *path, kModelHelp)->required()->transform(model_lookup());
   c->add_flag("--json", *json, "print JSON");
   c->callback([path, json] {
     auto info = ModelInfo::probe(*path);
@@ -324,7 +326,7 @@ void add_make_model(CLI::App& app) {
   c->add_option("--dtype", *dtype, "float32, float16, bfloat16");
   c->add_option("--tokenizer", *tok, "SentencePiece tokenizer.model to copy in (shapes without their own)")
       ->check(CLI::ExistingFile);
-  c->add_option("--seed", *seed);
+  c->add_option("--seed", *seed, "seed of the random weights")->capture_default_str();
   c->callback([=] {
     auto spec = random_model_shape(*shape);
     if (!spec) return void(fail(spec.status()));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "jetchat/status.h"
+#include "model_lookup.h"
 
 namespace jetchat::cli {
 

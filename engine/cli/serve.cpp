@@ -26,7 +26,7 @@ bool is_loopback(const std::string& host) {
 void add_serve(CLI::App& app) {
   auto* c = app.add_subcommand("serve", "serve a model over an OpenAI-compatible HTTP API (see docs/API.md)");
   auto o = std::make_shared<ServeOptions>();
-  c->add_option("MODEL", o->path, "model directory (config.json, *.safetensors, tokenizer.model or tokenizer.json)")->required();
+  c->add_option("MODEL", o->path, kModelHelp)->required()->transform(model_lookup());
   c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   c->add_option("--threads", o->threads, "CPU threads (0: all cores)");
   c->add_option("--ctx", o->context, "context length in tokens (0: the model's, at most 4096)");
