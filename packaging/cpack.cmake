@@ -2,13 +2,21 @@
 #   cmake --install <build> --prefix /tmp/root         a throwaway root (config lands in <prefix>/etc)
 #   (cd <build> && cpack -G DEB)                        jetchat_<ver>_<arch>.deb and jetchat-cli_<ver>_<arch>.deb
 # Components: jetchat (the Qt app, its desktop entry, icon, demo model, kiosk unit) and jetchat-cli (engine CLI and
-# OpenAI-compatible server, API unit, /etc/jetchat/api.conf). Package names below are Ubuntu 22.04's (JetPack 6) and
-# Debian 12's. Shared-library dependencies come from dpkg-shlibdeps; what it cannot see (QML modules the app imports
-# at run time, tools the units call) is listed here.
+# OpenAI-compatible server, API unit, /etc/jetchat/api.conf); each with its man page (packaging/man) and the Debian
+# copyright file (packaging/copyright). Package names below are Ubuntu 22.04's (JetPack 6) and Debian 12's.
+# Shared-library dependencies come from dpkg-shlibdeps; what it cannot see (QML modules the app imports at run time,
+# tools the units call) is listed here. scripts/test-packages.sh checks the result.
 include(GNUInstallDirs)
 set(_pkg ${CMAKE_CURRENT_LIST_DIR})
 
-option(JETCHAT_DEB_SHLIBDEPS "Compute the packages' library dependencies with dpkg-shlibdeps" ON)
+# dpkg-shlibdeps looks the libraries up in the dpkg database: a cross build's target libraries are not installed
+# there (scripts/test-aarch64.sh extracts them), so cross builds list them by hand below.
+if(CMAKE_CROSSCOMPILING)
+  set(_shlibdeps_default OFF)
+else()
+  set(_shlibdeps_default ON)
+endif()
+option(JETCHAT_DEB_SHLIBDEPS "Compute the packages' library dependencies with dpkg-shlibdeps" ${_shlibdeps_default})
 
 # /etc for a /usr install (the packages), <prefix>/etc for any other prefix; decided at install time so that
 # `cmake --install --prefix /tmp/x` never writes to the real /etc. file(INSTALL) prepends $DESTDIR itself.
@@ -30,11 +38,26 @@ endfunction()
 set(_unitdir lib/systemd/system)  # under the prefix: /usr/lib/systemd/system
 set(_components jetchat-cli)
 
+# Man pages, compressed as Debian installs them (gzip -n: no time stamp, the same bytes every build).
+function(jetchat_install_man component page)
+  set(_src ${_pkg}/man/${page})
+  set(_gz ${CMAKE_CURRENT_BINARY_DIR}/man/${page}.gz)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_src})
+  file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/man)
+  execute_process(COMMAND gzip -9nc ${_src} OUTPUT_FILE ${_gz} RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "gzip ${_src} failed: ${_rc}")
+  endif()
+  install(FILES ${_gz} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT ${component})
+endfunction()
+
 # ---- jetchat-cli ----
 install(FILES ${_pkg}/systemd/jetchat-api.service DESTINATION ${_unitdir} COMPONENT jetchat-cli)
 jetchat_install_etc(jetchat-cli jetchat ${_pkg}/api.conf)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/API.md ${PROJECT_SOURCE_DIR}/docs/JETSON.md
+              ${_pkg}/copyright
         DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/jetchat-cli COMPONENT jetchat-cli)
+jetchat_install_man(jetchat-cli jetchat-cli.1)
 
 # ---- jetchat (the app) ----
 if(TARGET jetchat)
@@ -47,8 +70,9 @@ if(TARGET jetchat)
   install(PROGRAMS ${_pkg}/jetchat-kiosk-launch DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/jetchat COMPONENT jetchat)
   install(FILES ${_pkg}/systemd/jetchat-kiosk.service DESTINATION ${_unitdir} COMPONENT jetchat)
   jetchat_install_etc(jetchat default ${_pkg}/default/jetchat)
-  install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/JETSON.md
+  install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/JETSON.md ${_pkg}/copyright
           DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/jetchat COMPONENT jetchat)
+  jetchat_install_man(jetchat jetchat.1)
 endif()
 
 # ---- CPack ----
@@ -66,10 +90,11 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/jetchat/jetchat")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ${JETCHAT_DEB_SHLIBDEPS})
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-# Libraries dpkg-shlibdeps finds itself; named here only when it is off.
+# Libraries dpkg-shlibdeps finds itself; named here only when it is off (scripts/test-aarch64.sh checks that these
+# cover what dpkg-shlibdeps finds for the native jetchat-cli).
 set(_libdeps "")
 if(NOT JETCHAT_DEB_SHLIBDEPS)
-  set(_libdeps ", libsentencepiece0, libcpp-httplib0.11")
+  set(_libdeps ", libc6, libgcc-s1, libstdc++6, libsentencepiece0, libpcre2-8-0, libcpp-httplib0.11")
 endif()
 # A CUDA build links the CUDA runtime and cuBLAS dynamically. They come from NVIDIA's apt repositories (on Jetson,
 # JetPack's); a toolkit installed by a .run file is owned by no package, which dpkg-shlibdeps silently skips.

@@ -2,8 +2,9 @@
 # Installs what JetChat needs to build and test, from Debian 12 / Ubuntu 22.04 packages. Run as root or with sudo.
 #   scripts/install-deps.sh          engine, CLI, tests
 #   scripts/install-deps.sh --app    also the Qt 6 app and its tests
-#   scripts/install-deps.sh --aarch64  also the aarch64 cross compiler, qemu-user and the arm64 apt sources for
-#                                      scripts/test-aarch64.sh (which downloads and extracts the arm64 -dev packages)
+#   scripts/install-deps.sh --aarch64  also the aarch64 cross compiler, qemu-user, file and the arm64 apt sources
+#                                      for scripts/test-aarch64.sh (which downloads and extracts the arm64 -dev
+#                                      packages, and checks the arm64 package)
 set -euo pipefail
 want_app=0 want_aarch64=0
 for a in "$@"; do
@@ -13,11 +14,12 @@ done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
+# systemd (systemd-analyze verify) and groff-base (man pages rendered): scripts/test-packages.sh.
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libsentencepiece-dev sentencepiece libpcre2-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
-      libcpp-httplib-dev nodejs curl)
+      libcpp-httplib-dev nodejs curl systemd groff-base)
 if [ "$want_app" = 1 ]; then
-  pkgs+=(qt6-base-dev qt6-declarative-dev qt6-declarative-dev-tools qt6-tools-dev qt6-tools-dev-tools
+  pkgs+=(qt6-base-dev qt6-base-dev-tools qt6-declarative-dev qt6-declarative-dev-tools qt6-tools-dev qt6-tools-dev-tools
          qt6-l10n-tools qt6-qpa-plugins libgl-dev libvulkan-dev libqt6opengl6-dev
          qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
          qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml
@@ -27,7 +29,7 @@ if [ "$want_app" = 1 ]; then
 fi
 need_update=0
 if [ "$want_aarch64" = 1 ]; then
-  pkgs+=(g++-aarch64-linux-gnu qemu-user)
+  pkgs+=(g++-aarch64-linux-gnu qemu-user file)
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     $SUDO dpkg --add-architecture arm64
     need_update=1

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs every test: a Release build of everything (engine, CLI, server, app; the CUDA backend too when
-# nvcc is present: its tests skip without a GPU), an AddressSanitizer + UBSan build of the engine's suite, and an
-# aarch64 cross build whose CPU tests run under qemu-user (scripts/test-aarch64.sh: the NEON kernels; needs
+# nvcc is present: its tests skip without a GPU), the Debian packages made from that build and checked installed
+# into a throwaway root (scripts/test-packages.sh: contents, Depends, jetchat --self-check, man pages, units), an
+# AddressSanitizer + UBSan build of the engine's suite, and an aarch64 cross build whose CPU tests run under
+# qemu-user and whose arm64 jetchat-cli package is checked (scripts/test-aarch64.sh: the NEON kernels; needs
 # `scripts/install-deps.sh --aarch64`, skipped with a notice where the cross compiler or qemu is missing).
 # Build folders are kept (build-release/, build-sanitize/) and ccache is used, so reruns are incremental.
 set -euo pipefail
@@ -19,6 +21,8 @@ run_suite() {  # run_suite <build dir> <cmake args...>
 
 echo "== Release build and tests"
 run_suite build-release -DCMAKE_BUILD_TYPE=Release -DJETCHAT_APP=ON
+echo "== Debian packages from the Release build, installed into a throwaway root"
+bash scripts/test-packages.sh build-release
 echo "== Sanitizer build (ASan + UBSan) and tests"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   run_suite build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJETCHAT_SANITIZE=ON -DJETCHAT_CUDA=OFF

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Cross-builds the engine, CLI (with the server) and CPU tests for aarch64 with Debian's g++-aarch64-linux-gnu (CUDA off,
 # app off) and runs the CPU tests under qemu-user, so the NEON kernels (kernels/cpu/vec_neon.cpp, q4_neon.cpp) are
-# tested on an x86 machine. Needs `scripts/install-deps.sh --aarch64` (cross compiler, qemu-user, arm64 apt sources).
+# tested on an x86 machine. Then packages the arm64 jetchat-cli .deb (cpack) and checks it: architecture, an aarch64
+# binary (file), its Depends against the native package's, and the packaged binary run under qemu-user.
+# Needs `scripts/install-deps.sh --aarch64` (cross compiler, qemu-user, file, arm64 apt sources).
 # The arm64 -dev packages are downloaded and extracted into build-aarch64-sysroot/ (not installed with dpkg: the
 # arm64 libsentencepiece-dev would replace the amd64 one the native build uses).
 set -euo pipefail
@@ -41,3 +43,35 @@ cmake --build build-aarch64 -j "$jobs"
 # in the Release stage. OpenAiApi.* (the same server code without sockets) still runs here.
 (cd build-aarch64 && ctest --output-on-failure -j "$jobs" --timeout 900 -L cpu -E '^(HttpServer|Awq)\.')
 echo "aarch64 stage: $((SECONDS - start)) s"
+
+echo "== arm64 package (jetchat-cli)"
+version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' build-aarch64/CMakeCache.txt)
+deb=build-aarch64/jetchat-cli_${version}_arm64.deb
+rm -f build-aarch64/jetchat*.deb
+(cd build-aarch64 && cpack -G DEB >/dev/null)
+[ "$(dpkg-deb -f "$deb" Architecture)" = arm64 ] || { echo "FAIL: $deb: Architecture is not arm64" >&2; exit 1; }
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+dpkg-deb -x "$deb" "$root"
+file -b "$root/usr/bin/jetchat-cli" | grep -q 'ARM aarch64' ||
+  { echo "FAIL: not an aarch64 binary: $(file -b "$root/usr/bin/jetchat-cli")" >&2; exit 1; }
+# The Depends are written by hand for a cross build (packaging/cpack.cmake): they must name every package that
+# dpkg-shlibdeps found for the native jetchat-cli (scripts/test-packages.sh leaves it in build-release/).
+native=$(ls build-release/jetchat-cli_"${version}"_*.deb 2>/dev/null | grep -v _arm64 | head -1 || true)
+if [ -n "$native" ]; then
+  names() { dpkg-deb -f "$1" Depends | tr ',|' '\n\n' | sed 's/([^)]*)//; s/ //g' | sed '/^$/d' | sort -u; }
+  missing=$(comm -23 <(names "$native") <(names "$deb"))
+  [ -z "$missing" ] || { echo "FAIL: the arm64 jetchat-cli does not depend on: $missing" >&2; exit 1; }
+else
+  echo "NOTICE: no native jetchat-cli package in build-release/ to compare the arm64 Depends with"
+fi
+libpath=$sysroot/usr/lib/aarch64-linux-gnu:$sysroot/lib/aarch64-linux-gnu
+run_arm64() { qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH="$libpath" "$@"; }
+got=$(run_arm64 "$root/usr/bin/jetchat-cli" --version)
+[ "$got" = "jetchat-cli $version" ] || { echo "FAIL: arm64 jetchat-cli --version printed '$got'" >&2; exit 1; }
+# A few greedy tokens of the demo model through the packaged binary (NEON kernels, the 4-bit path).
+run_arm64 "$root/usr/bin/jetchat-cli" generate resources/models/jetchat-demo --prompt "[INST] Tell me a saying. [/INST]" \
+  --temperature 0 --max-tokens 8 --json >"$root/generate.json"
+grep -q '"generated_ids": *\[ *[0-9]' "$root/generate.json" ||
+  { echo "FAIL: arm64 jetchat-cli generate: $(cat "$root/generate.json")" >&2; exit 1; }
+echo "arm64 package: $(basename "$deb") ($(dpkg-deb -f "$deb" Depends)) passed"
