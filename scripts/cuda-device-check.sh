@@ -18,15 +18,14 @@ build-gpu/tests/test_cuda_end_to_end >>"$out/tests.log" 2>&1
 grep -E "OK \]|FAILED|Failure|Expected|Which is|actual|^/" "$out/tests.log" | head -40
 if [ "$sanitize" = 1 ]; then
   echo "== compute-sanitizer"
-  # The small-shape subset: sanitised runs are ~100x slower; the large shapes repeat the same code paths.
-  filter='CudaOps.NormSiluAddEmbedMatchCpu:CudaOps.RopeMatchesCpu:CudaOps.SamplingOnTheDevice:CudaOps.AttentionMatchesCpuForDecodeAndPrefill:CudaOps.W4MatmulMatchesDequantisedReference'
-  timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/tests/test_cuda_ops --gtest_filter="$filter" \
-    >"$out/sanitizer.log" 2>&1
-  echo "memcheck exit $? ($(grep -E 'ERROR SUMMARY' "$out/sanitizer.log" | tail -1))"
-  # racecheck (shared-memory hazards) is far slower: the kernels with shared memory, on their small cases.
-  timeout 120 compute-sanitizer --tool racecheck --error-exitcode 9 build-gpu/tests/test_cuda_ops \
-    --gtest_filter='CudaOps.NormSiluAddEmbedMatchCpu:CudaOps.RopeMatchesCpu:CudaOps.SamplingOnTheDevice' >>"$out/sanitizer.log" 2>&1
-  echo "racecheck exit $? ($(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY' "$out/sanitizer.log" | tail -1))"
+  # JETCHAT_TEST_SMALL=1: only the small cases of each size list (sanitised runs are ~100x slower, racecheck far
+  # more; the large cases take the same code paths).
+  filter='CudaOps.NormSiluAddEmbedMatchCpu:CudaOps.RopeMatchesCpu:CudaOps.SamplingOnTheDevice:CudaOps.AttentionMatchesCpuForDecodeAndPrefill:CudaOps.RopeAttentionDecodeMatchesCpu:CudaOps.W4MatmulMatchesDequantisedReference:CudaOps.FusedNormAndGateW4ProductsMatchCpu'
+  for tool in memcheck racecheck synccheck; do
+    JETCHAT_TEST_SMALL=1 timeout 170 compute-sanitizer --tool $tool --error-exitcode 9 build-gpu/tests/test_cuda_ops \
+      --gtest_filter="$filter" >>"$out/sanitizer.log" 2>&1
+    echo "$tool exit $? ($(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY' "$out/sanitizer.log" | tail -1))"
+  done
   # The whole decode path (recorded graphs included) under memcheck, on the smallest shape.
   timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/engine/jetchat-cli bench --random-w4 internlm2-1.8b \
     --device cuda --prompt-tokens 70 --gen-tokens 4 --prefill-tokens 130 --long-context 0 >>"$out/sanitizer.log" 2>&1
@@ -41,6 +40,6 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 print(f"{j['model']}: decode {j['decode_tok_s']:.1f} tok/s roofline {j['roofline_fraction']:.3f} | 4K {j['long_decode_tok_s']:.1f} tok/s ({j['long_roofline_fraction']:.3f}) | prefill512 {j['prefill_tok_s']:.0f} tok/s | ttft {j['ttft_ms']:.1f} ms | copy {j['copy_bandwidth_gb_s']:.0f} GB/s | peak {j['peak_backend_bytes']/2**30:.2f} GiB")
 for k in j['kernels']:
-    print(f"   {k['matrix']:10s} {k['rows']:6d}x{k['cols']:<6d} {k['dtype']:4s} {k['us']:8.1f} us {k['gb_s']:7.0f} GB/s ({k['fraction_of_copy_bandwidth']:.2f})")
+    print(f"   {k['matrix']:10s} {k.get('input', ''):8s} {k['rows']:6d}x{k['cols']:<6d} {k['dtype']:4s} {k['us']:8.1f} us {k['gb_s']:7.0f} GB/s ({k['fraction_of_copy_bandwidth']:.2f})")
 PY
 done
