@@ -1,15 +1,19 @@
 // The same random models on the CUDA and the CPU backend: the same greedy tokens for 32 tokens (decode steps
 // recorded into a CUDA graph and replayed), logits within 1e-2 relative L2 (fp16 KV cache and fp16 activations
-// in the prefill GEMMs on the GPU), perplexity within 0.5%. Skips when no CUDA device is present.
+// in the prefill GEMMs on the GPU), perplexity within 0.5%. One model is quantized to 4 bits first (RTN, group
+// 32), so the fused W4 decode path (RMSNorm and SiLU gate inside the GEMVs) runs in the recorded graph; the CPU
+// then decodes with f32 activations (JETCHAT_Q4_ACT=f32), as the GPU does. Skips when no CUDA device is present.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 #include "jetchat/session.h"
 #include "model_impl.h"
+#include "quantize/quantizer.h"
 #include "random_checkpoint.h"
 #include "support/fixtures.h"
 
@@ -19,6 +23,7 @@ namespace {
 struct Case {
   std::string name;
   RandomModelSpec spec;
+  int w4_group = 0;  // > 0: quantized to 4 bits (RTN) with this group before loading
 };
 
 std::vector<Case> cases() {
@@ -29,7 +34,9 @@ std::vector<Case> cases() {
   RandomModelSpec qwen;
   qwen.architecture = "Qwen2ForCausalLM";  // q/k/v biases
   qwen.hidden_size = 512, qwen.heads = 4, qwen.kv_heads = 4, qwen.dtype = "bfloat16";  // head_dim 128
-  return {{"llama_f16", llama}, {"internlm2_f16", il2}, {"qwen2_bf16", qwen}};
+  RandomModelSpec il2_w4 = il2;
+  il2_w4.intermediate_size = 768;  // every linear packable at group 32
+  return {{"llama_f16", llama, 0}, {"internlm2_f16", il2, 0}, {"qwen2_bf16", qwen, 0}, {"internlm2_w4g32", il2_w4, 32}};
 }
 
 std::shared_ptr<Model> load(const std::string& dir, DeviceKind device) {
@@ -53,12 +60,20 @@ double rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
 
 TEST(CudaEndToEnd, SameTokensLogitsAndPerplexityAsCpu) {
   if (!make_cuda_backend({})) GTEST_SKIP() << "no CUDA device";
+  setenv("JETCHAT_Q4_ACT", "f32", 1);  // before any CPU backend chooses its 4-bit kernels
   for (const auto& c : cases()) {
     SCOPED_TRACE(c.name);
-    const std::string dir = test::scratch_dir("cuda_e2e_" + c.name);
+    std::string dir = test::scratch_dir("cuda_e2e_" + c.name);
     RandomModelSpec spec = c.spec;
     spec.tokenizer_model = test::fixture("llama2c-stories260K/mousetrap-tok512.model");
     ASSERT_TRUE(write_random_checkpoint(spec, dir).is_ok());
+    if (c.w4_group > 0) {
+      quant::QuantizeOptions o;
+      o.group = c.w4_group;
+      const std::string w4 = test::scratch_dir("cuda_e2e_" + c.name + "_awq");
+      ASSERT_TRUE(quant::quantize_model(dir, w4, o).is_ok());
+      dir = w4;
+    }
     auto cpu = load(dir, DeviceKind::kCpu), gpu = load(dir, DeviceKind::kCuda);
     ASSERT_TRUE(cpu && gpu);
 
