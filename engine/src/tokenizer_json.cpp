@@ -157,8 +157,12 @@ nlohmann::ordered_json tokenizer_json(const BpeVocabulary& v) {
     std::string bos;
     for (const AddedToken& a : v.added)
       if (a.id == v.bos_id) bos = a.text;
+    auto special = [&](int type_id) { return json{{"SpecialToken", {{"id", bos}, {"type_id", type_id}}}}; };
+    auto sequence = [&](const char* id, int type_id) { return json{{"Sequence", {{"id", id}, {"type_id", type_id}}}}; };
+    // HF's tokenizers library refuses a TemplateProcessing without "pair".
     post = {{"type", "TemplateProcessing"},
-            {"single", {{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+            {"single", {special(0), sequence("A", 0)}},
+            {"pair", {special(0), sequence("A", 0), special(1), sequence("B", 1)}},
             {"special_tokens", {{bos, {{"id", bos}, {"ids", {v.bos_id}}, {"tokens", {bos}}}}}}};
   }
   return {{"version", "1.0"},
