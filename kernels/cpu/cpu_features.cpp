@@ -2,6 +2,10 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
+#if defined(JETCHAT_HAVE_NEON_DOTPROD)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 #include <cstdlib>
 #include <string>
 
@@ -41,12 +45,10 @@ bool has_avx_vnni() {
 
 std::vector<const Q4Kernels*> q4_kernels_available() {
   std::vector<const Q4Kernels*> v{&q4_kernels_scalar()};
-#if defined(JETCHAT_X86)
   // Int8-activation decode (issue #3): a base ISA's f32 kernels plus an integer dot product, listed after that
   // ISA where the CPU has one. JETCHAT_Q4_ACT=f32 leaves them out (f32 activations everywhere, for A/B runs).
   const char* act = std::getenv("JETCHAT_Q4_ACT");
-  const bool int8 = !(act && std::string(act) == "f32");
-#endif
+  [[maybe_unused]] const bool int8 = !(act && std::string(act) == "f32");
   // Same features, same order as the VecKernels above: an ISA is used for both families or neither.
   for (const VecKernels* k : vec_kernels_available()) {
     const std::string isa = k->isa;
@@ -64,7 +66,12 @@ std::vector<const Q4Kernels*> q4_kernels_available() {
 #endif
     }
 #elif defined(JETCHAT_ARM64)
-    if (isa == "neon") v.push_back(&q4_kernels_neon());
+    if (isa == "neon") {
+      v.push_back(&q4_kernels_neon());
+#if defined(JETCHAT_HAVE_NEON_DOTPROD)
+      if (int8 && (getauxval(AT_HWCAP) & HWCAP_ASIMDDP)) v.push_back(&q4_kernels_neon_dotprod());
+#endif
+    }
 #endif
   }
   return v;

@@ -71,7 +71,7 @@ using Q4DotI8Fn = void (*)(const uint8_t* rows, size_t stride, int nrows, int64_
 struct Q4Kernels {
   const char* isa;
   Q4DotTileFn dot;
-  Q4DotI8Fn dot_i8 = nullptr;  // set where the CPU has integer dot products (VNNI); used for nt == 1
+  Q4DotI8Fn dot_i8 = nullptr;  // set where the CPU has integer dot products (VNNI, sdot); used for nt == 1
 };
 
 // Portable reference of the int8-activation kernel (tests).
@@ -86,6 +86,7 @@ const Q4Kernels& q4_kernels_avx512_vnni();  // avx512's f32 kernels + an AVX-512
 const Q4Kernels& q4_kernels_avx2_vnni();    // avx2's f32 kernels + an AVX-VNNI (VEX, 256-bit) int8 decode kernel
 #elif defined(JETCHAT_ARM64)
 const Q4Kernels& q4_kernels_neon();
+const Q4Kernels& q4_kernels_neon_dotprod();  // neon's f32 kernels + an sdot (ARMv8.2 dotprod) int8 decode kernel
 #endif
 
 // Every implementation this CPU can run, best last; and the best one.

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
+#include <string>
 
 #include "backend.h"
 #include "cpu/q4.h"
@@ -225,6 +227,9 @@ TEST(Q4Kernels, Int8ActivationsWithinRoundingBoundOfF32) {
         }
     }
   EXPECT_GE(checked, 100);
+  std::string names;  // which kernels this CPU ran (qemu's -cpu decides on aarch64: sdot or not)
+  for (const auto& impl : impls) names += std::string(" ") + impl.first;
+  std::printf("int8 kernels checked:%s\n", names.c_str());
 }
 
 TEST(Q4Kernels, QuantizedActivationsRoundToNearest) {
