@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "bpe_trainer.h"
 #include "byte_level_bpe.h"
@@ -205,6 +206,20 @@ TEST(ByteLevelBpe, InvalidUtf8RoundTripsAsBytes) {
   // Shown as text, each invalid byte becomes U+FFFD (as StreamDecoder does for SentencePiece).
   const std::string r = "\xef\xbf\xbd";
   EXPECT_EQ(tok->decode(ids), "ok " + r + r + " bytes " + r + r + " and a cut " + r + r + r);
+}
+
+TEST(ByteLevelBpe, RandomBytesKeepEveryByte) {
+  auto tok = make(trained_vocab(qwen2_pretokenizer_pattern()));
+  ASSERT_TRUE(tok);
+  std::mt19937 rng(7);
+  for (int n = 0; n < 300; ++n) {
+    std::string s(size_t(rng() % 64), '\0');
+    // Mostly ASCII letters, spaces and digits, with stray high bytes that rarely form valid UTF-8.
+    for (char& c : s) c = rng() % 4 ? " aZ9\n'"[rng() % 7] : char(0x80 + rng() % 128);
+    std::string bytes;
+    for (int32_t id : tok->encode(s, false)) bytes += tok->token_bytes(id, false);
+    ASSERT_EQ(bytes, s) << "case " << n;
+  }
 }
 
 TEST(ByteLevelBpe, StreamingEmitsWholeCharacters) {
