@@ -326,7 +326,11 @@ void Tokenizer::sort_specials() {
   std::stable_sort(specials_.begin(), specials_.end(),
                    [](const Special& a, const Special& b) { return a.text.size() > b.text.size(); });
   by_id_.clear();
-  for (size_t i = 0; i < specials_.size(); ++i) by_id_.emplace(specials_[i].id, i);
+  starts_special_.fill(false);
+  for (size_t i = 0; i < specials_.size(); ++i) {
+    by_id_.emplace(specials_[i].id, i);
+    starts_special_[uint8_t(specials_[i].text[0])] = true;
+  }
 }
 
 const Tokenizer::Special* Tokenizer::added(int32_t id) const {
@@ -353,6 +357,10 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool
   // dummy prefix (HF's prepend_scheme "first"), or "<|im_start|>user" would become "<|im_start|> user".
   size_t chunk = 0, i = 0;
   while (i < text.size()) {
+    if (!starts_special_[uint8_t(text[i])]) {
+      ++i;
+      continue;
+    }
     const auto match = std::find_if(specials_.begin(), specials_.end(), [&](const Special& s) {
       return (parse_special || !s.special) && text.compare(i, s.text.size(), s.text) == 0;
     });

@@ -3,6 +3,7 @@
 // declare. Immutable after load; thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -84,6 +85,7 @@ class Tokenizer {
   std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_continue_;
   std::vector<Special> specials_;  // longest first, for greedy matching in encode
   std::unordered_map<int32_t, size_t> by_id_;  // id -> index in specials_
+  std::array<bool, 256> starts_special_{};     // first bytes of specials_: other positions skip the scan
   int32_t bos_id_ = 1, eos_id_ = 2, eot_id_ = -1;
   bool add_bos_ = true;
   bool add_dummy_prefix_ = true;
