@@ -170,6 +170,8 @@ int SelfCheck::run(const AppOptions& options) {
   AppOptions sandboxed = options;
   sandboxed.settingsFile = sandbox.filePath(QStringLiteral("settings.ini"));
   copySettings(options.settingsFile, sandboxed.settingsFile);
+  // The app's API server stays off: the running kiosk may hold its port, and a check serves nobody.
+  AppSettings(sandboxed.settingsFile).setApiEnabled(false);
   // Conversations are written under the data folder: point it into the sandbox, but keep searching the user's
   // model folder, which lives there too.
   sandboxed.modelDirs.prepend(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +

@@ -133,6 +133,11 @@ fi
 echo "$self_check"
 grep -q "^ok    model  jetchat-demo from $root/usr/share/jetchat/models/jetchat-demo " <<<"$self_check" ||
   fail "the self-check did not load the installed demo model"
+# And it fails, naming the step, when the model cannot be loaded.
+if bad=$(in_root "$root/usr/bin/jetchat" --self-check --model "$work/no-such-model" 2>/dev/null); then
+  fail "jetchat --self-check passed with a missing model"
+fi
+grep -q "^FAIL  model  .*no-such-model" <<<"$bad" || fail "jetchat --self-check with a missing model printed: $bad"
 
 echo "== man pages"
 for page in jetchat jetchat-cli; do
