@@ -34,7 +34,8 @@ fi
 echo "== aarch64 cross build (qemu-user) and CPU tests"
 start=$SECONDS
 cmake -S . -B build-aarch64 -G Ninja -DCMAKE_TOOLCHAIN_FILE=scripts/toolchain-aarch64.cmake \
-  -DJETCHAT_AARCH64_SYSROOT="$sysroot" -DCMAKE_BUILD_TYPE=Release -DJETCHAT_CUDA=OFF -DJETCHAT_APP=OFF >/dev/null
+  -DJETCHAT_AARCH64_SYSROOT="$sysroot" -DCMAKE_BUILD_TYPE=Release -DJETCHAT_CUDA=OFF -DJETCHAT_APP=OFF \
+  -DJETCHAT_DEB_SHLIBDEPS=OFF >/dev/null  # explicit: a build folder from before may have it cached ON
 cmake --build build-aarch64 -j "$jobs"
 # Awq.NotWorseThanRtnOnHeldOutText is excluded here too: it is the quantizer's arithmetic, not NEON code, takes
 # five minutes under emulation, and runs in the native stages.
