@@ -9,7 +9,8 @@
 #      there: jetchat-cli --version and a model found by name, jetchat --self-check (offscreen), no RPATH into
 #      the build tree;
 #   4. the man pages render without warnings and name every subcommand and option the programs' --help lists;
-#   5. systemd-analyze verify on the unit files, inside the root (skipped with a notice without systemd).
+#   5. systemd-analyze verify on the unit files, inside the root (skipped with a notice without systemd), and
+#      desktop-file-validate on the desktop entry.
 # Usage: scripts/test-packages.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -175,6 +176,10 @@ else
   echo "SKIPPED: no systemd-analyze (scripts/install-deps.sh installs systemd)"
 fi
 sh -n "$root/usr/libexec/jetchat/jetchat-kiosk-launch" || fail "jetchat-kiosk-launch: shell syntax"
+# The desktop entry (warnings count too: menus drop entries they do not understand).
+if ! out=$(desktop-file-validate "$root/usr/share/applications/jetchat.desktop" 2>&1) || [ -n "$out" ]; then
+  fail "jetchat.desktop: $out"
+fi
 
 if [ "$failures" -gt 0 ]; then
   echo "packages: $failures check(s) failed" >&2
