@@ -2,10 +2,11 @@
 
 #include "remote_endpoints.h"
 
-AppSettings::AppSettings(const QString& iniPath, QObject* parent)
+AppSettings::AppSettings(const QString& iniPath, QObject* parent, const QString& systemDefaults)
     : QObject(parent),
       m_settings(iniPath.isEmpty() ? std::make_unique<QSettings>()
-                                   : std::make_unique<QSettings>(iniPath, QSettings::IniFormat)) {}
+                                   : std::make_unique<QSettings>(iniPath, QSettings::IniFormat)),
+      m_defaults(systemDefaults, QSettings::IniFormat) {}
 
 void AppSettings::resetSampling() {
   setTemperature(0.7);

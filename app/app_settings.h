@@ -1,4 +1,6 @@
-// User settings (sampling, context, kiosk, language, model folders), persisted with QSettings.
+// User settings (sampling, context, kiosk, language, model folders), persisted with QSettings. A key the user has
+// not set comes from the machine's defaults (/etc/jetchat/jetchat.conf, written by the administrator or the
+// package), then from the built-in default.
 // Thread contract: GUI thread. The controller copies what the worker needs into GenerationSettings/LoadRequest.
 #pragma once
 
@@ -10,7 +12,9 @@
 
 #define JETCHAT_SETTING(Type, name, Name, key, def)                              \
  public:                                                                        \
-  Type name() const { return m_settings->value(QStringLiteral(key), def).value<Type>(); } \
+  Type name() const {                                                           \
+    return m_settings->value(QStringLiteral(key), m_defaults.value(QStringLiteral(key), def)).value<Type>(); \
+  }                                                                             \
   void set##Name(const Type& v) {                                               \
     if (v == name()) return;                                                    \
     m_settings->setValue(QStringLiteral(key), v);                               \
@@ -47,8 +51,10 @@ class AppSettings : public QObject {
   JETCHAT_SETTING(QString, language, Language, "ui/language", QString())  // "" = system locale
 
  public:
-  // iniPath "" = the platform's default location for this application's settings.
-  explicit AppSettings(const QString& iniPath = {}, QObject* parent = nullptr);
+  // iniPath "" = the platform's default location for this application's settings; systemDefaults: the
+  // machine-wide defaults file (read only).
+  explicit AppSettings(const QString& iniPath = {}, QObject* parent = nullptr,
+                       const QString& systemDefaults = QStringLiteral(JETCHAT_SYSTEM_CONFIG));
 
   Q_INVOKABLE void resetSampling();
 
@@ -61,6 +67,7 @@ class AppSettings : public QObject {
 
  private:
   std::unique_ptr<QSettings> m_settings;
+  QSettings m_defaults;
 };
 
 #undef JETCHAT_SETTING

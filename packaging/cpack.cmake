@@ -70,6 +70,7 @@ if(TARGET jetchat)
   install(PROGRAMS ${_pkg}/jetchat-kiosk-launch DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/jetchat COMPONENT jetchat)
   install(FILES ${_pkg}/systemd/jetchat-kiosk.service DESTINATION ${_unitdir} COMPONENT jetchat)
   jetchat_install_etc(jetchat default ${_pkg}/default/jetchat)
+  jetchat_install_etc(jetchat jetchat ${_pkg}/jetchat.conf)
   install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/JETSON.md ${_pkg}/copyright
           DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/jetchat COMPONENT jetchat)
   jetchat_install_man(jetchat jetchat.1)
@@ -113,7 +114,7 @@ endif()
 
 # conffiles: what dpkg keeps when the admin has edited it.
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/deb/jetchat-cli/conffiles "/etc/jetchat/api.conf\n")
-file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/deb/jetchat/conffiles "/etc/default/jetchat\n")
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/deb/jetchat/conffiles "/etc/default/jetchat\n/etc/jetchat/jetchat.conf\n")
 
 set(CPACK_DEBIAN_JETCHAT-CLI_PACKAGE_NAME jetchat-cli)
 set(CPACK_DEBIAN_JETCHAT-CLI_FILE_NAME DEB-DEFAULT)

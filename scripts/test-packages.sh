@@ -64,6 +64,7 @@ done
 deb_has "$cli_deb" /usr/bin/jetchat-cli /usr/lib/systemd/system/jetchat-api.service /etc/jetchat/api.conf \
   /usr/share/man/man1/jetchat-cli.1.gz /usr/share/doc/jetchat-cli/copyright /usr/share/doc/jetchat-cli/API.md
 deb_has "$app_deb" /usr/bin/jetchat /usr/lib/systemd/system/jetchat-kiosk.service /etc/default/jetchat \
+  /etc/jetchat/jetchat.conf \
   /usr/libexec/jetchat/jetchat-kiosk-launch /usr/share/applications/jetchat.desktop \
   /usr/share/icons/hicolor/scalable/apps/jetchat.svg /usr/share/man/man1/jetchat.1.gz \
   /usr/share/doc/jetchat/copyright /usr/share/jetchat/models/jetchat-demo/config.json \

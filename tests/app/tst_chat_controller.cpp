@@ -1,5 +1,6 @@
 // The controller's state machine driven through the real worker thread by a scripted backend: loading, replies,
 // stop, regenerate, switching while generating, cancelled and failed loads, models that do not fit.
+#include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -118,6 +119,34 @@ class TestChatController : public QObject {
     QCOMPARE(c().conversation()->textAt(1), QString(60, QLatin1Char('x')));
     // ~300 ms at one update per 50 ms is about 6 text updates (plus the final one), not 60.
     QVERIFY2(changes.count() <= 15, qPrintable(QString::number(changes.count())));
+  }
+
+  // The machine's defaults (/etc/jetchat/jetchat.conf) apply where the user has set nothing; the user's settings
+  // win; the packaged file, all commented out, changes nothing.
+  void systemDefaultsUnderUserSettings() {
+    QTemporaryDir dir;
+    const QString system = dir.filePath(QStringLiteral("jetchat.conf"));
+    QFile file(system);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("[kiosk]\nenabled=true\npin=9999\n[chat]\ntemperature=0.2\n[model]\nextraDirs=/data/a, /data/b\n");
+    file.close();
+    AppSettings settings(dir.filePath(QStringLiteral("user.ini")), nullptr, system);
+    QCOMPARE(settings.kiosk(), true);
+    QCOMPARE(settings.pin(), QStringLiteral("9999"));
+    QCOMPARE(settings.temperature(), 0.2);
+    QCOMPARE(settings.extraModelDirs(), QStringList({QStringLiteral("/data/a"), QStringLiteral("/data/b")}));
+    QCOMPARE(settings.topP(), 0.95);  // in neither file: built in
+    settings.setTemperature(0.9);
+    QCOMPARE(settings.temperature(), 0.9);
+    QCOMPARE(AppSettings(dir.filePath(QStringLiteral("user.ini")), nullptr, system).temperature(), 0.9);
+
+    AppSettings packaged(dir.filePath(QStringLiteral("other.ini")), nullptr,
+                         QStringLiteral(JETCHAT_RESOURCE_MODELS "/../../packaging/jetchat.conf"));
+    QVERIFY(QFile::exists(QStringLiteral(JETCHAT_RESOURCE_MODELS "/../../packaging/jetchat.conf")));
+    QCOMPARE(packaged.kiosk(), false);
+    QCOMPARE(packaged.temperature(), 0.7);
+    QCOMPARE(packaged.contextLength(), 2048);
+    QCOMPARE(packaged.pin(), QStringLiteral("2580"));
   }
 
   // The context gauge follows the reply token by token, not only when it ends.
