@@ -64,8 +64,13 @@ __device__ __forceinline__ float4 load_input(const GemvInput& in, int k, int i) 
   return v;
 }
 
+// Batches of U <= 8 loads are capped at 48 registers, so 5 blocks share a multiprocessor where the RMSNorm and plain
+// U = 8 products (54 and 64 registers) fitted 4 (the plain one now spills 28 bytes): H200, 7B 341 -> 345 tok/s,
+// 20B 160 -> 164. A cap of 40 (6 blocks) spills more and is slower; U = 16 needs its 64 registers of loads.
+constexpr int kMinBlocksPerSm = 5;
+
 template <int U, InputKind M>
-__global__ void __launch_bounds__(kThreads) w4_gemv_kernel(GemvArgs a) {
+__global__ void __launch_bounds__(kThreads, U >= 16 ? 1 : kMinBlocksPerSm) w4_gemv_kernel(GemvArgs a) {
   __shared__ float red[kWarps][kTileN];
   __shared__ float warp_ss[kWarps];
   __shared__ float4 x_s[M == InputKind::kPlain ? 1 : kKLanes * U];  // the block's formed inputs
