@@ -1,6 +1,10 @@
 #include "app_test_support.h"
 
 #include <QDir>
+#include <QQmlApplicationEngine>
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QtTest>
 
 #include "gguf_convert.h"
 #include "llama2c_import.h"
@@ -44,6 +48,37 @@ QString importStories260K(const QString& dir) {
       fixture(QStringLiteral("llama2c-stories260K/mousetrap-tok512.model")).toStdString());
   if (!s) qWarning("importStories260K: %s", s.message().c_str());
   return s ? dir : QString();
+}
+
+RunningApp::~RunningApp() {
+  engine.reset();
+  app.reset();
+}
+
+std::unique_ptr<RunningApp> startApp(const AppOptions& options, const std::function<void(JetChatApp&)>& configure) {
+  auto running = std::make_unique<RunningApp>();
+  running->app = std::make_unique<JetChatApp>(options);
+  if (configure) configure(*running->app);
+  running->engine = std::make_unique<QQmlApplicationEngine>();
+  running->window = running->app->load(*running->engine);
+  if (running->window) {
+    running->app->loadInitialModel();
+    if (!QTest::qWaitForWindowExposed(running->window)) qWarning("window not exposed");
+  }
+  return running;
+}
+
+QQuickItem* findItem(QQuickWindow* window, const QString& objectName) {
+  return window->findChild<QQuickItem*>(objectName);
+}
+
+void saveScreenshot(QQuickWindow* window, const QString& name) {
+  const QImage image = window->grabWindow();
+  QVERIFY(!image.isNull());
+  QVERIFY(image.width() > 100 && image.height() > 100);
+  const QString path = outputDir() + QLatin1Char('/') + name;
+  QVERIFY2(image.save(path), qPrintable(path));
+  qInfo("screenshot: %s", qPrintable(path));
 }
 
 }  // namespace apptest

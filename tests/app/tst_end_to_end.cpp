@@ -1,7 +1,6 @@
 // The real app, offscreen, on the real engine with real tiny models: type a prompt through the UI, wait for the
 // streamed reply, check the gauges moved, keep the GUI thread responsive, and save screenshots of the chat, the
 // model switcher and the kiosk welcome screen into <build>/screenshots.
-#include <QQmlApplicationEngine>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QSignalSpy>
@@ -26,51 +25,24 @@ class TestEndToEnd : public QObject {
   QTemporaryDir m_home;
   QString m_stories, m_large;
 
-  // One running app: the same objects and Main.qml as main.cpp builds.
-  struct RunningApp {
-    std::unique_ptr<JetChatApp> app;
-    std::unique_ptr<QQmlApplicationEngine> engine;
-    QQuickWindow* window = nullptr;
-    ~RunningApp() {
-      engine.reset();  // QML first: it binds to the app's objects
-      app.reset();
-    }
-  };
-
-  std::unique_ptr<RunningApp> start(const QString& model, bool kiosk, int maxTokens, bool withTestModels = true,
-                                    const QString& settingsName = QStringLiteral("settings.ini")) {
+  std::unique_ptr<apptest::RunningApp> start(const QString& model, bool kiosk, int maxTokens,
+                                             bool withTestModels = true,
+                                             const QString& settingsName = QStringLiteral("settings.ini")) {
     AppOptions options;
     options.model = model;
     options.kiosk = kiosk;
     if (withTestModels) options.modelDirs = {m_models.path()};
     options.settingsFile = m_home.filePath(settingsName);
     options.language = QStringLiteral("en");
-    auto running = std::make_unique<RunningApp>();
-    running->app = std::make_unique<JetChatApp>(options);
-    running->app->settings()->setContextLength(512);
-    running->app->settings()->setMaxTokens(maxTokens);
-    running->app->settings()->setTemperature(0.8);
-    running->engine = std::make_unique<QQmlApplicationEngine>();
-    running->window = running->app->load(*running->engine);
-    if (running->window) {
-      running->app->loadInitialModel();
-      if (!QTest::qWaitForWindowExposed(running->window)) qWarning("window not exposed");
-    }
-    return running;
+    return apptest::startApp(options, [maxTokens](JetChatApp& app) {
+      app.settings()->setContextLength(512);
+      app.settings()->setMaxTokens(maxTokens);
+      app.settings()->setTemperature(0.8);
+    });
   }
 
-  template <typename T = QQuickItem>
-  static T* find(QQuickWindow* window, const char* name) {
-    return window->findChild<T*>(QString::fromLatin1(name));
-  }
-
-  static void saveScreenshot(QQuickWindow* window, const QString& name) {
-    const QImage image = window->grabWindow();
-    QVERIFY(!image.isNull());
-    QVERIFY(image.width() > 100 && image.height() > 100);
-    const QString path = apptest::outputDir() + QLatin1Char('/') + name;
-    QVERIFY2(image.save(path), qPrintable(path));
-    qInfo("screenshot: %s", qPrintable(path));
+  static QQuickItem* find(QQuickWindow* window, const char* name) {
+    return apptest::findItem(window, QString::fromLatin1(name));
   }
 
   static void typeAndSend(QQuickWindow* window, const QString& text) {
@@ -107,7 +79,7 @@ class TestEndToEnd : public QObject {
     QVERIFY(!find(window, "modelsButton")->isVisible());    // no way to the settings but the PIN
     QVERIFY(!find(window, "settingsButton")->isVisible());
     QTest::qWait(200);
-    saveScreenshot(window, QStringLiteral("kiosk-welcome.png"));
+    apptest::saveScreenshot(window, QStringLiteral("kiosk-welcome.png"));
     // No way out: a close request is refused.
     window->close();
     QTest::qWait(50);
@@ -158,7 +130,7 @@ class TestEndToEnd : public QObject {
     QVERIFY(controller->contextUsed() > 0);
     QVERIFY(!find(window, "welcomeScreen")->isVisible());
     QTest::qWait(200);
-    saveScreenshot(window, QStringLiteral("chat.png"));
+    apptest::saveScreenshot(window, QStringLiteral("chat.png"));
 
     // The model switcher lists both models, with their estimates.
     QObject* switcher = window->findChild<QObject*>(QStringLiteral("modelSwitcher"));
@@ -174,7 +146,7 @@ class TestEndToEnd : public QObject {
     QVERIFY(running->app->catalog()->get(demoRow).value(QStringLiteral("builtIn")).toBool());
     QVERIFY(!running->app->catalog()->get(running->app->catalog()->indexOfPath(m_stories)).value(QStringLiteral("builtIn")).toBool());
     QTest::qWait(300);
-    saveScreenshot(window, QStringLiteral("model-switcher.png"));
+    apptest::saveScreenshot(window, QStringLiteral("model-switcher.png"));
   }
 
   // #9: with no --model, no saved model and no other folders, the app starts on the built-in demo and says so.
@@ -200,7 +172,7 @@ class TestEndToEnd : public QObject {
     QVERIFY(finished.wait(60000));
     QVERIFY(!controller->conversation()->textAt(1).isEmpty());
     QTest::qWait(200);
-    saveScreenshot(running->window, QStringLiteral("demo-model.png"));
+    apptest::saveScreenshot(running->window, QStringLiteral("demo-model.png"));
   }
 
   // A real model found besides the demo wins, even when the demo was the last one used.

@@ -3,7 +3,6 @@
 // keyboard uses Pinyin where the Qt build has it and says so where it does not (Debian/Ubuntu packages); a
 // Chinese conversation is rendered and saved as a screenshot (with fonts-noto-cjk installed, real glyphs).
 #include <QGuiApplication>
-#include <QQmlApplicationEngine>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QSignalSpy>
@@ -24,36 +23,19 @@ class TestKioskKeyboard : public QObject {
 
   QTemporaryDir m_home;
 
-  struct RunningApp {
-    std::unique_ptr<JetChatApp> app;
-    std::unique_ptr<QQmlApplicationEngine> engine;
-    QQuickWindow* window = nullptr;
-    ~RunningApp() {
-      engine.reset();
-      app.reset();
-    }
-  };
-
-  std::unique_ptr<RunningApp> start(bool kiosk, const QString& language) {
+  std::unique_ptr<apptest::RunningApp> start(bool kiosk, const QString& language) {
     AppOptions options;
     options.kiosk = kiosk;
     options.language = language;
     options.settingsFile = m_home.filePath(language + QStringLiteral(".ini"));
-    auto running = std::make_unique<RunningApp>();
-    running->app = std::make_unique<JetChatApp>(options);
-    running->app->settings()->setMaxTokens(40);
-    running->app->settings()->setTemperature(0);
-    running->engine = std::make_unique<QQmlApplicationEngine>();
-    running->window = running->app->load(*running->engine);
-    if (running->window) {
-      running->app->loadInitialModel();
-      if (!QTest::qWaitForWindowExposed(running->window)) qWarning("window not exposed");
-    }
-    return running;
+    return apptest::startApp(options, [](JetChatApp& app) {
+      app.settings()->setMaxTokens(40);
+      app.settings()->setTemperature(0);
+    });
   }
 
   static QQuickItem* find(QQuickWindow* window, const char* name) {
-    return window->findChild<QQuickItem*>(QString::fromLatin1(name));
+    return apptest::findItem(window, QString::fromLatin1(name));
   }
 
   static void tap(QQuickWindow* window, QQuickItem* item) {
@@ -73,13 +55,6 @@ class TestKioskKeyboard : public QObject {
           item->property("text").toString().compare(letter, Qt::CaseInsensitive) == 0 && item->width() > 0)
         return item;
     return nullptr;
-  }
-
-  static void saveScreenshot(QQuickWindow* window, const QString& name) {
-    const QImage image = window->grabWindow();
-    QVERIFY(!image.isNull());
-    QVERIFY(image.save(apptest::outputDir() + QLatin1Char('/') + name));
-    qInfo("screenshot: %s", qPrintable(apptest::outputDir() + QLatin1Char('/') + name));
   }
 
  private slots:
@@ -112,7 +87,7 @@ class TestKioskKeyboard : public QObject {
     const qreal composerBottom = input->mapToScene({0, input->height()}).y();
     QCOMPARE(keyboard->height(), keyboard->implicitHeight());
     QVERIFY2(composerBottom <= keyboard->mapToScene({0, 0}).y(), qPrintable(QString::number(composerBottom)));
-    saveScreenshot(running->window, QStringLiteral("kiosk-keyboard.png"));
+    apptest::saveScreenshot(running->window, QStringLiteral("kiosk-keyboard.png"));
   }
 
   void chineseUiAndKeyboard() {
@@ -135,7 +110,7 @@ class TestKioskKeyboard : public QObject {
     QVERIFY(finished.wait(60000));
     QVERIFY(!controller->conversation()->textAt(1).isEmpty());
     QTest::qWait(300);
-    saveScreenshot(running->window, QStringLiteral("chat-zh_CN.png"));
+    apptest::saveScreenshot(running->window, QStringLiteral("chat-zh_CN.png"));
   }
 };
 

@@ -129,10 +129,7 @@ class TestRemoteBackend : public QObject {
     return e;
   }
 
-  template <typename T = QQuickItem>
-  static T* find(QQuickWindow* window, const QString& name) {
-    return window->findChild<T*>(name);
-  }
+  static QQuickItem* find(QQuickWindow* window, const QString& name) { return apptest::findItem(window, name); }
 
   static void click(QQuickWindow* window, QQuickItem* item) {
     QVERIFY(item && item->isVisible());
@@ -147,11 +144,7 @@ class TestRemoteBackend : public QObject {
     return p;
   }
 
-  static void saveScreenshot(QQuickWindow* window, const QString& name) {
-    const QImage image = window->grabWindow();
-    QVERIFY(!image.isNull());
-    QVERIFY(image.save(apptest::outputDir() + QLatin1Char('/') + name));
-  }
+
 
  private slots:
   void init() {
@@ -372,7 +365,7 @@ class TestRemoteBackend : public QObject {
     QVERIFY(app.settings()->remoteEndpoints().isEmpty());
     find(window, QStringLiteral("endpointUrl"))->setProperty("text", m_base.toString());
     QTest::qWait(200);
-    saveScreenshot(window, QStringLiteral("remote-server-form.png"));
+    apptest::saveScreenshot(window, QStringLiteral("remote-server-form.png"));
     click(window, find(window, QStringLiteral("endpointSave")));
     QTRY_VERIFY(!dialog->property("opened").toBool());
     QCOMPARE(app.settings()->remoteEndpoints().size(), 1);
