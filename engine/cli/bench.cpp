@@ -15,6 +15,7 @@
 #include "memory_info.h"
 #include "model_impl.h"
 #include "random_weights.h"
+#include "rope.h"
 
 namespace jetchat::cli {
 namespace {
@@ -149,7 +150,7 @@ void add_bench(CLI::App& app) {
   c->add_option("--prefill-tokens", o->prefill_tokens, "prompt length of the prefill measurement (0: skip)");
   c->add_option("--long-context", o->long_context, "also decode after filling this many tokens (0: skip)");
   c->add_option("--ctx", o->context, "context length (0: what the runs need)");
-  c->add_flag("--kernels", o->kernels, "time each distinct matrix-vector product (achieved GB/s)");
+  c->add_flag("--kernels", o->kernels, "time each distinct matrix-vector product and decode attention (achieved GB/s)");
   c->add_flag("--no-graphs", o->no_graphs, "with --random-w4 on cuda: run decode steps without CUDA graphs");
   c->add_flag("--json", o->json, "print one JSON object");
   c->callback([o] {
@@ -317,6 +318,34 @@ void add_bench(CLI::App& app) {
         }
         for (auto* t : {&x, &y, &scratch_in, &scratch_out}) b.free(**t);
       }
+      // Decode attention of one layer (RoPE of the query and the new key, their append, the softmax over the
+      // cache) over the prompt's and the long context's keys, the layers' caches in turn.
+      const AttentionShape shape{cfg.num_heads, cfg.num_kv_heads, cfg.head_dim};
+      const int64_t qkv_cols = cfg.q_dim() + 2 * cfg.kv_dim();
+      std::vector<float> qv(static_cast<size_t>(qkv_cols));
+      uint32_t r = 7;
+      for (auto& v : qv) v = float((r = r * 1664525u + 1013904223u) >> 8) / float(1 << 24) * 2.0f - 1.0f;
+      auto qkv = b.upload(HostMatrix{DType::kF32, 1, qkv_cols, qv.data()}, DType::kF32);
+      auto out = b.alloc(DType::kF32, 1, cfg.q_dim());
+      for (auto* t : {&qkv, &out})
+        if (!*t) return void(fail(t->status()));
+      for (const int keys : {o->prompt_tokens, o->long_context}) {
+        if (keys <= 0 || keys > kv->capacity) continue;
+        const std::vector<float> inv_freq = rope_inv_freq(cfg, keys);
+        size_t at = 0;
+        auto call = [&] {
+          const size_t l = at++ % kv->k.size();
+          b.rope_attention(*out, *qkv, kv->k[l], kv->v[l], shape, keys - 1, inv_freq);
+        };
+        auto sec = b.time_per_call(call, int(std::max<size_t>(kv->k.size(), 32)));
+        if (!sec) return void(fail(sec.status()));
+        const double bytes = double(keys) * double(kv->k[0].bytes + kv->v[0].bytes) / kv->capacity;
+        kernels.push_back({{"matrix", "attention"}, {"input", "rope"}, {"rows", keys}, {"cols", cfg.kv_dim()},
+                           {"dtype", dtype_name(kv->k[0].dtype)}, {"bytes", int64_t(bytes)}, {"us", *sec * 1e6},
+                           {"gb_s", bytes / *sec / 1e9},
+                           {"fraction_of_copy_bandwidth", copy_bandwidth > 0 ? bytes / *sec / copy_bandwidth : 0}});
+      }
+      b.free(*qkv), b.free(*out);
     }
     tr.free_kv(*kv);
 
