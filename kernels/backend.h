@@ -15,7 +15,7 @@
 
 namespace jetchat {
 
-enum class DType : uint8_t { kF32, kF16, kBF16, kQ4 };
+enum class DType : uint8_t { kF32, kF16, kBF16, kQ4, kQ8 };  // kQ4/kQ8: packed weights, backend layouts
 
 const char* dtype_name(DType t);
 size_t dtype_size(DType t);  // bytes per element; 0 for packed types
@@ -51,6 +51,17 @@ struct HostQ4Matrix {
   DType scales_dtype = DType::kF16;
 };
 
+// Weights quantised per group as w = q * scale - min, one q per byte: GGUF's Q4_1, Q4_K (bits 4, q 0..15) and
+// Q8_0, Q6_K, Q5_K (bits 8, q -128..127) decoded exactly (gguf_dequant.h), before a backend repacks them.
+struct HostQuantMatrix {
+  int bits = 8;
+  int64_t rows = 0, cols = 0;     // out_features, in_features
+  int group_size = 32;            // 16 (Q6_K) or a multiple of 32
+  const int8_t* q = nullptr;      // [rows, cols]
+  const float* scales = nullptr;  // [rows, cols/group]
+  const float* mins = nullptr;    // [rows, cols/group]
+};
+
 // Geometry of the attention of one layer; the KV cache is [context, kv_heads*head_dim] per layer for K and V.
 struct AttentionShape {
   int heads = 0;
@@ -67,6 +78,9 @@ class Backend {
   virtual Result<Tensor> alloc(DType dtype, int64_t rows, int64_t cols) = 0;     // activations, KV cache
   virtual Result<Tensor> upload(const HostMatrix& m, DType storage) = 0;          // dense weight
   virtual Result<Tensor> upload_q4(const HostQ4Matrix& m) = 0;                    // repacked 4-bit weight
+  // A grouped-quantised weight. The default stores it expanded to f16, for backends without kernels for these
+  // layouts (the CUDA backend); the CPU backend keeps it 4- or 8-bit.
+  virtual Result<Tensor> upload_quant(const HostQuantMatrix& m);
   virtual void free(Tensor& t) = 0;
   virtual void read(const Tensor& t, float* host) = 0;                            // whole tensor as f32
   virtual int64_t bytes_in_use() const = 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Cross-builds the engine, CLI (with the server) and CPU tests for aarch64 with Debian's g++-aarch64-linux-gnu (CUDA off,
-# app off) and runs the CPU tests under qemu-user, so the NEON kernels (kernels/cpu/vec_neon.cpp, q4_neon.cpp) are
-# tested on an x86 machine. Then packages the arm64 jetchat-cli .deb (cpack) and checks it: architecture, an aarch64
-# binary (file), its Depends against the native package's, and the packaged binary run under qemu-user.
+# app off) and runs the CPU tests under qemu-user, so the NEON kernels (kernels/cpu/vec_neon.cpp, q4_neon.cpp,
+# q8_neon.cpp) are tested on an x86 machine. Then packages the arm64 jetchat-cli .deb (cpack) and checks it:
+# architecture, an aarch64 binary (file), its Depends against the native package's, and the packaged binary run
+# under qemu-user.
 # Needs `scripts/install-deps.sh --aarch64` (cross compiler, qemu-user, file, arm64 apt sources).
 # The arm64 -dev packages are downloaded and extracted into build-aarch64-sysroot/ (not installed with dpkg: the
 # arm64 libsentencepiece-dev would replace the amd64 one the native build uses).

@@ -351,13 +351,16 @@ void add_convert_gguf(CLI::App& app) {
   c->add_option("MODEL_DIR", *in, "16-bit model directory with tokenizer.model or tokenizer.json")->required();
   c->add_option("OUT", *out, "output .gguf file")->required();
   c->add_option("--type", *type, "type of the attention and MLP linears (embeddings and output head stay f16)")
-      ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0", "q4_k"}));
+      ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0", "q4_1", "q4_k", "q5_k", "q6_k"}));
   c->callback([=] {
     const GgmlType t = *type == "f32"    ? GgmlType::kF32
                        : *type == "f16"  ? GgmlType::kF16
                        : *type == "q8_0" ? GgmlType::kQ8_0
                        : *type == "q4_0" ? GgmlType::kQ4_0
-                                         : GgmlType::kQ4_K;
+                       : *type == "q4_1" ? GgmlType::kQ4_1
+                       : *type == "q4_k" ? GgmlType::kQ4_K
+                       : *type == "q5_k" ? GgmlType::kQ5_K
+                                         : GgmlType::kQ6_K;
     Status s = convert_to_gguf(*in, *out, t);
     if (!s) return void(fail(s));
     std::printf("wrote %s\n", out->c_str());

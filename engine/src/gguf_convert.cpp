@@ -161,7 +161,8 @@ Status add_vocabulary(GgufWriter& w, const std::string& dir, const ModelConfig& 
 Status convert_to_gguf(const std::string& dir, const std::string& out_path, GgmlType linear_type) {
   if (!gguf_quantizable(linear_type))
     return Status(StatusCode::kUnsupported, std::string("the GGUF converter cannot write ") +
-                                                ggml_type_name(linear_type) + " (F32, F16, Q8_0, Q4_0, Q4_K)");
+                                                ggml_type_name(linear_type) +
+                                                " (F32, F16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K)");
   auto cfg = ModelConfig::load(dir);
   if (!cfg) return cfg.status();
   const ModelConfig& c = *cfg;

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cpu/q4.h"
+#include "cpu/q8.h"
 #include "gguf_dequant.h"
 #include "half.h"
 
@@ -31,11 +32,20 @@ struct Part {
   int heads;
 };
 
-// A matrix as uploaded: its parts stacked along the output rows, and the type it is stored in.
+// How a matrix reaches the backend (ARCHITECTURE.md, "Conventions"):
+//   kDense   F32/F16/BF16 as they are; anything mixed with them expanded to f16
+//   kQ4_0    every part Q4_0: AWQ tensors for upload_q4 (zero point 8), which the CUDA backend's W4 kernels run too
+//   kQuant4  every part 4-bit (Q4_0, Q4_1, Q4_K): upload_quant, 4 bits with f32 minimums
+//   kQuant8  every part quantised, some 5/6/8-bit (Q5_K, Q6_K, Q8_0): upload_quant, 8 bits
+enum class Route { kDense, kQ4_0, kQuant4, kQuant8 };
+
+// A matrix as uploaded: its parts stacked along the output rows, and how it is stored.
 struct Matrix {
   std::vector<Part> parts;
   int64_t rows = 0, cols = 0;
-  DType storage = DType::kF16;
+  Route route = Route::kDense;
+  DType storage = DType::kF16;  // kDense's type
+  int group = 0;                // kQuant4/kQuant8: weights per scale (the parts' smallest)
 };
 
 struct LayerPlan {
@@ -94,9 +104,9 @@ class Planner {
     return t;
   }
 
-  // Row-stacks tensors [rows_i, cols]; heads[i] > 0 un-permutes part i's rows. 4-bit only where allowed.
+  // Row-stacks tensors [rows_i, cols]; heads[i] > 0 un-permutes part i's rows. Quantised only where allowed.
   Result<Matrix> matrix(const std::vector<std::string>& names, const std::vector<int64_t>& rows, int64_t cols,
-                        const std::vector<int>& heads, bool allow_q4) const {
+                        const std::vector<int>& heads, bool allow_quant) const {
     Matrix m;
     m.cols = cols;
     for (size_t i = 0; i < names.size(); ++i) {
@@ -105,15 +115,25 @@ class Planner {
       m.parts.push_back({*t, rows[i], heads[i]});
       m.rows += rows[i];
     }
-    bool all_q4_0 = allow_q4 && m.rows % 8 == 0;
+    bool all_q4_0 = m.rows % 8 == 0, all_4bit = true, all_quant = true;
     DType first = DType::kF16;
     bool same_plain = plain_dtype(m.parts[0].t->type, &first);
+    m.group = 32;
     for (const Part& p : m.parts) {
       DType d;
       all_q4_0 = all_q4_0 && p.t->type == GgmlType::kQ4_0;
+      all_4bit = all_4bit && gguf_unpack_bits(p.t->type) == 4;
+      all_quant = all_quant && gguf_unpack_bits(p.t->type) != 0;
       same_plain = same_plain && plain_dtype(p.t->type, &d) && d == first;
+      if (gguf_unpack_group(p.t->type)) m.group = std::min(m.group, gguf_unpack_group(p.t->type));
     }
-    m.storage = all_q4_0 ? DType::kQ4 : same_plain ? first : DType::kF16;
+    m.route = !allow_quant || !all_quant ? Route::kDense
+              : all_q4_0                 ? Route::kQ4_0
+              : all_4bit                 ? Route::kQuant4
+                                         : Route::kQuant8;
+    m.storage = m.route == Route::kDense ? (same_plain ? first : DType::kF16)
+                : m.route == Route::kQuant8 ? DType::kQ8
+                                            : DType::kQ4;
     return m;
   }
 
@@ -175,9 +195,15 @@ class Planner {
   const ModelConfig& c_;
 };
 
+// Bytes in the CPU backend's layouts (the CUDA backend stores kQuant4/kQuant8 as f16, 2 bytes a weight).
 int64_t matrix_bytes(const Matrix& m) {
-  if (m.storage == DType::kQ4) return int64_t(cpu::Q4Layout{m.rows, m.cols, kQ4_0Group}.bytes());
-  return m.rows * m.cols * int64_t(dtype_size(m.storage));
+  switch (m.route) {
+    case Route::kDense: return m.rows * m.cols * int64_t(dtype_size(m.storage));
+    case Route::kQ4_0: return int64_t(cpu::Q4Layout{m.rows, m.cols, kQ4_0Group}.bytes());
+    case Route::kQuant4: return int64_t(cpu::Q4Layout{m.rows, m.cols, m.group}.bytes());
+    case Route::kQuant8: return int64_t(cpu::Q8Layout{m.rows, m.cols, m.group}.bytes());
+  }
+  return 0;
 }
 
 // A dense matrix in its storage type; straight from the mapping when nothing needs converting or reordering.
@@ -247,6 +273,26 @@ Result<Tensor> upload_q4_0(const Matrix& m, Backend& b) {
   return b.upload_q4(h);
 }
 
+// Q4_1/Q4_K/Q5_K/Q6_K/Q8_0 (and Q4_0 mixed with them) as their exact integers, scales and minimums
+// (gguf_unpack), for upload_quant: nothing is rounded, whatever layout the backend keeps.
+Result<Tensor> upload_unpacked(const Matrix& m, Backend& b) {
+  const int64_t groups = m.cols / m.group;
+  std::vector<int8_t> q(size_t(m.rows * m.cols));           // [rows, cols]
+  std::vector<float> scales(size_t(m.rows * groups)), mins(scales.size());  // [rows, groups]
+  int64_t at = 0;
+  for (const Part& p : m.parts) {
+    const size_t in_row = p.t->nbytes / size_t(p.rows);
+    for (int64_t r = 0; r < p.rows; ++r) {
+      const int64_t out = at + r;
+      gguf_unpack(p.t->type, p.t->data + size_t(source_row(r, p.heads, p.rows)) * in_row, m.cols, m.group,
+                  q.data() + out * m.cols, scales.data() + out * groups, mins.data() + out * groups);
+    }
+    at += p.rows;
+  }
+  const int bits = m.route == Route::kQuant4 ? 4 : 8;
+  return b.upload_quant(HostQuantMatrix{bits, m.rows, m.cols, m.group, q.data(), scales.data(), mins.data()});
+}
+
 // Norm weights and biases, f32 [1, sum of parts], un-permuted like their matrix's rows.
 Result<Tensor> upload_vector(const std::vector<Part>& parts, Backend& b) {
   std::vector<float> all;
@@ -259,7 +305,8 @@ Result<Tensor> upload_vector(const std::vector<Part>& parts, Backend& b) {
 }
 
 Result<Tensor> upload_matrix(const Matrix& m, Backend& b, const GgufFile& f) {
-  auto t = m.storage == DType::kQ4 ? upload_q4_0(m, b) : upload_dense(m, b);
+  auto t = m.route == Route::kQ4_0 ? upload_q4_0(m, b) : m.route == Route::kDense ? upload_dense(m, b)
+                                                                                  : upload_unpacked(m, b);
   if (!t) return Status(t.status().code(), f.name() + ": '" + m.parts[0].t->name + "': " + t.status().message());
   return t;
 }

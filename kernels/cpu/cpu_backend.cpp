@@ -24,7 +24,8 @@ float to_f32(DType t, const void* p, int64_t i) {
     case DType::kF32: return static_cast<const float*>(p)[i];
     case DType::kF16: return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
     case DType::kBF16: return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
-    case DType::kQ4: break;
+    case DType::kQ4:
+    case DType::kQ8: break;
   }
   return NAN;
 }
@@ -34,26 +35,46 @@ void store_from_f32(DType t, void* p, int64_t i, float v) {
     case DType::kF32: static_cast<float*>(p)[i] = v; break;
     case DType::kF16: static_cast<uint16_t*>(p)[i] = f32_to_f16(v); break;
     case DType::kBF16: static_cast<uint16_t*>(p)[i] = f32_to_bf16(v); break;
-    case DType::kQ4: break;
+    case DType::kQ4:
+    case DType::kQ8: break;
   }
+}
+
+// The layout of a kQ4 or kQ8 tensor's rows (Tensor::extra).
+struct GroupedLayout {
+  size_t stride;
+  int group;
+  int64_t groups;
+};
+GroupedLayout layout_of(const Tensor& w) {
+  if (w.dtype == DType::kQ4) {
+    const auto& l = *static_cast<const Q4Layout*>(w.extra);
+    return {l.row_stride(), l.group, l.groups()};
+  }
+  const auto& l = *static_cast<const Q8Layout*>(w.extra);
+  return {l.row_stride(), l.group, l.groups()};
 }
 
 }  // namespace
 
 CpuBackend::CpuBackend(const CpuBackendOptions& opts)
-    : pool_(opts.threads), vec_(vec_kernels_best()), q4_(q4_kernels_best()) {
-  // JETCHAT_Q4_ACT=int8-all: int8 activations for prefill too (perplexity of the int8 numerics; slower).
+    : pool_(opts.threads), vec_(vec_kernels_best()), q4_(q4_kernels_best()), q8_(q8_kernels_best()) {
+  // JETCHAT_Q4_ACT=int8-all: int8 activations for prefill too (perplexity of the int8 numerics; slower);
+  // =f32: none for decode either.
   const char* act = std::getenv("JETCHAT_Q4_ACT");
   q4_int8_all_ = act && std::string(act) == "int8-all";
+  q8_int8_ = !(act && std::string(act) == "f32");
 }
 CpuBackend::~CpuBackend() = default;
 
 std::string CpuBackend::name() const {
-  return std::string("cpu (") + vec_.isa + ", q4 " + q4_.isa + ", " + std::to_string(pool_.size()) + " threads)";
+  return std::string("cpu (") + vec_.isa + ", q4 " + q4_.isa + ", q8 " + q8_.isa + ", " +
+         std::to_string(pool_.size()) + " threads)";
 }
 
 Result<Tensor> CpuBackend::alloc(DType dtype, int64_t rows, int64_t cols) {
-  if (dtype == DType::kQ4) return Status(StatusCode::kInvalidArgument, "alloc: use upload_q4 for 4-bit weights");
+  if (dtype == DType::kQ4 || dtype == DType::kQ8)
+    return Status(StatusCode::kInvalidArgument, "alloc: use upload_q4 or upload_quant for quantised weights");
   Tensor t;
   t.dtype = dtype;
   t.rows = rows;
@@ -87,17 +108,45 @@ Result<Tensor> CpuBackend::upload_q4(const HostQ4Matrix& m) {
     return Status(StatusCode::kInvalidArgument, "cpu backend: 4-bit weight [" + std::to_string(m.rows) + ", " +
                                                     std::to_string(m.cols) + "]: " + why);
   const Q4Layout layout{m.rows, m.cols, m.group_size};
+  auto t = alloc_packed(DType::kQ4, m.rows, m.cols, layout.bytes());
+  if (!t) return t;
+  t->extra = new Q4Layout(layout);
+  q4_repack_awq(m, static_cast<uint8_t*>(t->data), pool_);
+  return t;
+}
+
+Result<Tensor> CpuBackend::upload_quant(const HostQuantMatrix& m) {
+  const std::string why = m.bits == 4 ? q4_quant_layout_problem(m) : q8_layout_problem(m);
+  if (!why.empty())
+    return Status(StatusCode::kInvalidArgument, "cpu backend: " + std::to_string(m.bits) + "-bit weight [" +
+                                                    std::to_string(m.rows) + ", " + std::to_string(m.cols) +
+                                                    "]: " + why);
+  if (m.bits == 4) {
+    const Q4Layout layout{m.rows, m.cols, m.group_size};
+    auto t = alloc_packed(DType::kQ4, m.rows, m.cols, layout.bytes());
+    if (!t) return t;
+    t->extra = new Q4Layout(layout);
+    q4_repack_quant(m, static_cast<uint8_t*>(t->data), pool_);
+    return t;
+  }
+  const Q8Layout layout{m.rows, m.cols, m.group_size};
+  auto t = alloc_packed(DType::kQ8, m.rows, m.cols, layout.bytes());
+  if (!t) return t;
+  t->extra = new Q8Layout(layout);
+  q8_repack(m, static_cast<uint8_t*>(t->data), pool_);
+  return t;
+}
+
+Result<Tensor> CpuBackend::alloc_packed(DType dtype, int64_t rows, int64_t cols, size_t bytes) {
   Tensor t;
-  t.dtype = DType::kQ4;
-  t.rows = m.rows;
-  t.cols = m.cols;
-  t.bytes = layout.bytes();
+  t.dtype = dtype;
+  t.rows = rows;
+  t.cols = cols;
+  t.bytes = bytes;
   t.data = std::aligned_alloc(kAlign, (t.bytes + kAlign - 1) / kAlign * kAlign);
   if (!t.data)
     return Status(StatusCode::kOutOfMemory, "cpu backend: cannot allocate " + std::to_string(t.bytes) + " bytes");
-  t.extra = new Q4Layout(layout);
   bytes_in_use_ += int64_t(t.bytes);
-  q4_repack_awq(m, static_cast<uint8_t*>(t.data), pool_);
   return t;
 }
 
@@ -107,6 +156,7 @@ void CpuBackend::free(Tensor& t) {
     bytes_in_use_ -= int64_t(t.bytes);
   }
   if (t.dtype == DType::kQ4) delete static_cast<Q4Layout*>(t.extra);
+  if (t.dtype == DType::kQ8) delete static_cast<Q8Layout*>(t.extra);
   t = Tensor{};
 }
 
@@ -115,6 +165,12 @@ void CpuBackend::read(const Tensor& t, float* host) {
     const auto& l = *static_cast<const Q4Layout*>(t.extra);
     for (int64_t r = 0; r < t.rows; ++r)
       q4_dequant_row(l, static_cast<const uint8_t*>(t.data) + size_t(r) * l.row_stride(), host + r * t.cols);
+    return;
+  }
+  if (t.dtype == DType::kQ8) {
+    const auto& l = *static_cast<const Q8Layout*>(t.extra);
+    for (int64_t r = 0; r < t.rows; ++r)
+      q8_dequant_row(l, static_cast<const uint8_t*>(t.data) + size_t(r) * l.row_stride(), host + r * t.cols);
     return;
   }
   const int64_t n = t.rows * t.cols;
@@ -144,26 +200,29 @@ void CpuBackend::rmsnorm(Tensor& out, const Tensor& x, const Tensor& w, float ep
   });
 }
 
-void CpuBackend::matmul_q4(Tensor& y, const Tensor& x, const Tensor& w) {
-  const auto& l = *static_cast<const Q4Layout*>(w.extra);
-  const int64_t n = x.rows, k = w.cols, out = w.rows, groups = l.groups();
+void CpuBackend::matmul_grouped(Tensor& y, const Tensor& x, const Tensor& w) {
+  const GroupedLayout l = layout_of(w);
+  const int64_t n = x.rows, k = w.cols, out = w.rows, groups = l.groups;
   const float* xs = static_cast<const float*>(x.data);
   float* ys = static_cast<float*>(y.data);
   const uint8_t* wb = static_cast<const uint8_t*>(w.data);
-  const size_t stride = l.row_stride();
-  if (q4_.dot_i8 && (n == 1 || q4_int8_all_)) {
+  const size_t stride = l.stride;
+  const bool q4 = w.dtype == DType::kQ4;
+  const Q4DotTileFn dot = q4 ? q4_.dot : q8_.dot;
+  const Q4DotI8Fn dot_i8 = q4 ? q4_.dot_i8 : q8_int8_ ? q8_.dot_i8 : nullptr;
+  if (dot_i8 && (n == 1 || q4_int8_all_)) {
     // Decode (issue #3): the activation row quantised to int8 once, integer dot products per weight row.
     for (int64_t t = 0; t < n; ++t) {
       q4_quantize_x(xs + t * k, k, l.group, q4_xq_);
       float* yt = ys + t * out;
       pool_.parallel_for(out, [&](int64_t r0, int64_t r1) {
-        q4_.dot_i8(wb + size_t(r0) * stride, stride, int(r1 - r0), k, l.group, q4_xq_.q.data(), q4_xq_.d.data(),
-                   q4_xq_.xsum.data(), yt + r0);
+        dot_i8(wb + size_t(r0) * stride, stride, int(r1 - r0), k, l.group, q4_xq_.q.data(), q4_xq_.d.data(),
+               q4_xq_.xsum.data(), yt + r0);
       }, 16);
     }
     return;
   }
-  // The zero points enter as zero * sum(x over the group): summed once here for all output rows.
+  // The minimums enter as min * sum(x over the group): summed once here for all output rows.
   q4_xsum_.resize(size_t(n * groups));
   for (int64_t t = 0; t < n; ++t)
     for (int64_t g = 0; g < groups; ++g) {
@@ -176,7 +235,7 @@ void CpuBackend::matmul_q4(Tensor& y, const Tensor& x, const Tensor& w) {
     for (int64_t r = r0; r < r1; ++r)
       for (int64_t t0 = 0; t0 < n; t0 += kMaxTile) {
         const int nt = int(std::min<int64_t>(kMaxTile, n - t0));
-        q4_.dot(wb + size_t(r) * stride, k, l.group, xs + t0 * k, k, q4_xsum_.data() + t0 * groups, nt, tile);
+        dot(wb + size_t(r) * stride, k, l.group, xs + t0 * k, k, q4_xsum_.data() + t0 * groups, nt, tile);
         for (int t = 0; t < nt; ++t) ys[(t0 + t) * out + r] = tile[t];
       }
   }, 16);
@@ -185,8 +244,8 @@ void CpuBackend::matmul_q4(Tensor& y, const Tensor& x, const Tensor& w) {
 void CpuBackend::matmul(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias) {
   const int64_t n = x.rows, out = w.rows;
   float* ys = static_cast<float*>(y.data);
-  if (w.dtype == DType::kQ4) {
-    matmul_q4(y, x, w);
+  if (w.dtype == DType::kQ4 || w.dtype == DType::kQ8) {
+    matmul_grouped(y, x, w);
   } else {
     matmul_dense(y, x, w);
   }

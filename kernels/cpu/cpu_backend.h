@@ -3,6 +3,7 @@
 
 #include "backend.h"
 #include "cpu/q4.h"
+#include "cpu/q8.h"
 #include "cpu/thread_pool.h"
 #include "cpu/vec.h"
 
@@ -17,6 +18,7 @@ class CpuBackend final : public Backend {
   Result<Tensor> alloc(DType dtype, int64_t rows, int64_t cols) override;
   Result<Tensor> upload(const HostMatrix& m, DType storage) override;
   Result<Tensor> upload_q4(const HostQ4Matrix& m) override;
+  Result<Tensor> upload_quant(const HostQuantMatrix& m) override;
   void free(Tensor& t) override;
   void read(const Tensor& t, float* host) override;
   int64_t bytes_in_use() const override { return bytes_in_use_; }
@@ -33,17 +35,22 @@ class CpuBackend final : public Backend {
   ThreadPool& pool() { return pool_; }
   const VecKernels& vec() const { return vec_; }
   const Q4Kernels& q4() const { return q4_; }
+  const Q8Kernels& q8() const { return q8_; }
 
  private:
   void matmul_dense(Tensor& y, const Tensor& x, const Tensor& w);
-  void matmul_q4(Tensor& y, const Tensor& x, const Tensor& w);
+  // kQ4 and kQ8 weights: the same tiling, each layout's kernels.
+  void matmul_grouped(Tensor& y, const Tensor& x, const Tensor& w);
+  Result<Tensor> alloc_packed(DType dtype, int64_t rows, int64_t cols, size_t bytes);
 
   ThreadPool pool_;
   const VecKernels& vec_;
   const Q4Kernels& q4_;
+  const Q8Kernels& q8_;
   Q4QuantX q4_xq_;             // the int8-quantised activation row of the current decode matmul
   bool q4_int8_all_ = false;   // JETCHAT_Q4_ACT=int8-all
-  std::vector<float> q4_xsum_;  // (tokens, groups) per-group activation sums of the current 4-bit matmul
+  bool q8_int8_ = true;        // not JETCHAT_Q4_ACT=f32
+  std::vector<float> q4_xsum_;  // (tokens, groups) per-group activation sums of the current 4/8-bit matmul
   int64_t bytes_in_use_ = 0;
 };
 

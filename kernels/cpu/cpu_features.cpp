@@ -1,4 +1,4 @@
-// Picks the best VecKernels and Q4Kernels for the CPU the program runs on.
+// Picks the best VecKernels, Q4Kernels and Q8Kernels for the CPU the program runs on.
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cpu/q4.h"
+#include "cpu/q8.h"
 #include "cpu/vec.h"
 
 namespace jetchat::cpu {
@@ -79,6 +80,24 @@ std::vector<const Q4Kernels*> q4_kernels_available() {
 
 const Q4Kernels& q4_kernels_best() {
   static const Q4Kernels* best = q4_kernels_available().back();
+  return *best;
+}
+
+std::vector<const Q8Kernels*> q8_kernels_available() {
+  std::vector<const Q8Kernels*> v{&q8_kernels_scalar()};
+  for (const VecKernels* k : vec_kernels_available()) {
+    [[maybe_unused]] const std::string isa = k->isa;
+#if defined(JETCHAT_X86)
+    if (isa == "avx2") v.push_back(&q8_kernels_avx2());  // also the AVX-512 CPUs' (decode reads memory-bound)
+#elif defined(JETCHAT_ARM64)
+    if (isa == "neon") v.push_back(&q8_kernels_neon());
+#endif
+  }
+  return v;
+}
+
+const Q8Kernels& q8_kernels_best() {
+  static const Q8Kernels* best = q8_kernels_available().back();
   return *best;
 }
 

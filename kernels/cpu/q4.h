@@ -19,17 +19,19 @@ constexpr int kQ4Block = 32;
 
 // One output row of a [rows, cols] 4-bit matrix, contiguous so that decode streams each row once:
 //   qs     u8  [cols/2]      kQ4Block-weight blocks as above
-//   scales f32 [cols/group]  exact copies of the checkpoint's f16/bf16 scales
-//   zeros  u8  [cols/group]  zero points 0..15
-// then padding to row_stride. Weight (r, k) = (q - zeros[k/group]) * scales[k/group].
+//   scales f32 [cols/group]  exact copies of the checkpoint's f16/bf16 scales (GGUF: d, or d * sc for Q4_K)
+//   mins   f32 [cols/group]  what the group subtracts: zero * scale for AWQ (exact in f32: an 11-bit mantissa
+//                            times 0..15), 8 * d for Q4_0, -m for Q4_1, dmin * m for Q4_K
+// then padding to row_stride. Weight (r, k) = q * scales[k/group] - mins[k/group]. An f32 minimum instead of a u8
+// zero point is what lets GGUF's Q4_1/Q4_K run here without rounding; it costs 3 bytes per group (BENCHMARKS.md).
 struct Q4Layout {
   int64_t rows = 0, cols = 0;
   int group = 0;
 
   int64_t groups() const { return cols / group; }
   size_t scales_offset() const { return size_t(cols) / 2; }
-  size_t zeros_offset() const { return scales_offset() + size_t(groups()) * sizeof(float); }
-  size_t row_stride() const { return (zeros_offset() + size_t(groups()) + 15) / 16 * 16; }
+  size_t mins_offset() const { return scales_offset() + size_t(groups()) * sizeof(float); }
+  size_t row_stride() const { return (mins_offset() + size_t(groups()) * sizeof(float) + 15) / 16 * 16; }
   size_t bytes() const { return size_t(rows) * row_stride(); }
 };
 
@@ -39,11 +41,16 @@ std::string q4_layout_problem(const HostQ4Matrix& m);
 // AWQ GEMM tensors -> Q4Layout rows in dst (layout.bytes() bytes). m must pass q4_layout_problem.
 void q4_repack_awq(const HostQ4Matrix& m, uint8_t* dst, ThreadPool& pool);
 
+// The same for a 4-bit HostQuantMatrix (GGUF Q4_1, Q4_K): scales and mins copied, q packed.
+std::string q4_quant_layout_problem(const HostQuantMatrix& m);
+void q4_repack_quant(const HostQuantMatrix& m, uint8_t* dst, ThreadPool& pool);
+
 // Row r of a repacked matrix as f32 [cols] (tests, Backend::read).
 void q4_dequant_row(const Q4Layout& l, const uint8_t* row, float* out);
 
 // out[t] = sum_k W[row][k] * x[t*ldx + k] for t < nt <= kMaxTile, where row points at one Q4Layout row and
-// xsum[t*groups + g] is the sum of x[t] over group g (computed once per activation row by the caller).
+// xsum[t*groups + g] is the sum of x[t] over group g (computed once per activation row by the caller), which
+// the group's minimum multiplies.
 using Q4DotTileFn = void (*)(const uint8_t* row, int64_t cols, int group, const float* x, int64_t ldx,
                              const float* xsum, int nt, float* out);
 
@@ -52,8 +59,9 @@ using Q4DotTileFn = void (*)(const uint8_t* row, int64_t cols, int group, const 
 // integer kernels need no shuffles. Blocks go in chunks of kQ4XChunk (the last chunk may be shorter, nb blocks):
 // first the nb runs x[0..15] of its blocks (16 bytes each), then the nb runs x[16..31] -- the order a 64-byte
 // load of the packed weights has after `& 0xF` and `>> 4`. xsum[g] is the group's sum of the *quantised*
-// values (sum of d[b] * xq), so the result is exactly W . x^ with x^ the dequantised row: the zero points add no
-// error of their own, and the only error is that of x^ (|x^ - x| <= d[b] / 2 per element).
+// values (sum of d[b] * xq), so the result is exactly W . x^ with x^ the dequantised row: the minimums add no
+// error of their own, and the only error is that of x^ (|x^ - x| <= d[b] / 2 per element). Groups may be as
+// small as 16 (the 8-bit layout of q8.h, for Q6_K).
 constexpr int kQ4XChunk = 4;
 struct Q4QuantX {
   std::vector<int8_t> q;    // [cols], reordered as above

@@ -43,7 +43,7 @@ void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, cons
              float* out) {
   const Q4Layout l{1, cols, group};
   const float* scales = reinterpret_cast<const float*>(row + l.scales_offset());
-  const uint8_t* zeros = row + l.zeros_offset();
+  const float* mins = reinterpret_cast<const float*>(row + l.mins_offset());
   const int64_t blocks = cols / kQ4Block, full = blocks / kQ4XChunk * kQ4XChunk;
   __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
   for (int64_t b0 = 0; b0 < full; b0 += kQ4XChunk) chunk(row, xq, d, scales, b0, group, acc0, acc1);
@@ -66,7 +66,7 @@ void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, cons
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
     total += scales[b * kQ4Block / group] * d[b] * float(_mm_cvtsi128_si32(s));
   }
-  for (int64_t g = 0; g < l.groups(); ++g) total -= scales[g] * float(zeros[g]) * xsum[g];
+  for (int64_t g = 0; g < l.groups(); ++g) total -= mins[g] * xsum[g];
   *out = total;
 }
 

@@ -20,9 +20,9 @@ inline Block load_block(const uint8_t* qs) {
 // Decode: per group, the raw sum of q*x goes through one FMA with the group's scale.
 void dot1(const uint8_t* row, const Q4Layout& l, const float* x, const float* xsum, float* out) {
   const float* scales = reinterpret_cast<const float*>(row + l.scales_offset());
-  const uint8_t* zeros = row + l.zeros_offset();
+  const float* mins = reinterpret_cast<const float*>(row + l.mins_offset());
   __m512 total = _mm512_setzero_ps();
-  float zero_term = 0;
+  float min_term = 0;
   for (int64_t g = 0; g < l.groups(); ++g) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0;
     for (int64_t b = g * l.group; b < (g + 1) * l.group; b += kQ4Block) {
@@ -31,19 +31,19 @@ void dot1(const uint8_t* row, const Q4Layout& l, const float* x, const float* xs
       a1 = _mm512_fmadd_ps(w.hi, _mm512_loadu_ps(x + b + 16), a1);
     }
     total = _mm512_fmadd_ps(_mm512_set1_ps(scales[g]), _mm512_add_ps(a0, a1), total);
-    zero_term += scales[g] * float(zeros[g]) * xsum[g];
+    min_term += mins[g] * xsum[g];
   }
-  *out = _mm512_reduce_add_ps(total) - zero_term;
+  *out = _mm512_reduce_add_ps(total) - min_term;
 }
 
 // Prefill: each block is scaled once and shared by the NT activation rows.
 template <int NT>
 void dot_n(const uint8_t* row, const Q4Layout& l, const float* x, int64_t ldx, const float* xsum, float* out) {
   const float* scales = reinterpret_cast<const float*>(row + l.scales_offset());
-  const uint8_t* zeros = row + l.zeros_offset();
+  const float* mins = reinterpret_cast<const float*>(row + l.mins_offset());
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-  float zero_term[NT] = {};
+  float min_term[NT] = {};
   for (int64_t g = 0; g < l.groups(); ++g) {
     const __m512 s = _mm512_set1_ps(scales[g]);
     for (int64_t b = g * l.group; b < (g + 1) * l.group; b += kQ4Block) {
@@ -54,9 +54,9 @@ void dot_n(const uint8_t* row, const Q4Layout& l, const float* x, int64_t ldx, c
         acc[t] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + t * ldx + b + 16), acc[t]);
       }
     }
-    for (int t = 0; t < NT; ++t) zero_term[t] += scales[g] * float(zeros[g]) * xsum[t * l.groups() + g];
+    for (int t = 0; t < NT; ++t) min_term[t] += mins[g] * xsum[t * l.groups() + g];
   }
-  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) - zero_term[t];
+  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) - min_term[t];
 }
 
 void dot(const uint8_t* row, int64_t cols, int group, const float* x, int64_t ldx, const float* xsum, int nt,

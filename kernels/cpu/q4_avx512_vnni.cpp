@@ -1,7 +1,7 @@
 // Decode with int8 activations for AVX-512 VNNI (issue #3): vpdpbusd multiplies the weights' u8 nibbles by the
 // s8 activations of q4_quantize_x and sums each four products into an i32 lane, so one 64-byte load of packed
 // weights (4 blocks, 128 weights) costs an and, a shift, two vpdpbusd, one convert and one FMA with the per-lane
-// scale d[block] * scale[group] -- no widening shuffles; the zero points cost one 16-lane FMA per 16 groups and
+// scale d[block] * scale[group] -- no widening shuffles; the minimums cost one 16-lane FMA per 16 groups and
 // each row one horizontal sum (one thread, 5632 x 2048 g128 from L3: 0.187 ms, was 0.239). Rows go one after
 // the other, so memory sees one sequential stream: four rows per pass (sharing the activation loads) ran 1.4x
 // faster from L3 but 0.6x from DRAM, where decode reads its weights (one thread, 2048-wide rows; prefetching
@@ -36,14 +36,12 @@ inline __m512i chunk_i32(__m512i w, __m512i xlo, __m512i xhi) {
   return _mm512_dpbusd_epi32(s, _mm512_and_si512(_mm512_srli_epi16(w, 4), m4), xhi);
 }
 
-// Sum over groups of scale * zero * xsum as 16 lanes, to be subtracted before the final reduction.
-inline __m512 zero_terms(const float* scales, const uint8_t* zeros, const float* xsum, int64_t groups) {
+// Sum over groups of min * xsum as 16 lanes, to be subtracted before the final reduction.
+inline __m512 min_terms(const float* mins, const float* xsum, int64_t groups) {
   __m512 z = _mm512_setzero_ps();
   for (int64_t g = 0; g < groups; g += 16) {
     const __mmask16 m = groups - g >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (groups - g)) - 1);
-    const __m512 zf = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, zeros + g)));
-    z = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, scales + g), zf), _mm512_maskz_loadu_ps(m, xsum + g),
-                        z);
+    z = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, mins + g), _mm512_maskz_loadu_ps(m, xsum + g), z);
   }
   return z;
 }
@@ -79,7 +77,7 @@ void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, cons
     const __m512i s = chunk_i32(w, _mm512_maskz_loadu_epi8(m, x), _mm512_maskz_loadu_epi8(m, x + 16 * nb));
     acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), spread(_mm_loadu_ps(sc)), acc1);
   }
-  const __m512 z = zero_terms(scales, row + l.zeros_offset(), xsum, l.groups());
+  const __m512 z = min_terms(reinterpret_cast<const float*>(row + l.mins_offset()), xsum, l.groups());
   *out = _mm512_reduce_add_ps(_mm512_sub_ps(_mm512_add_ps(acc0, acc1), z));
 }
 

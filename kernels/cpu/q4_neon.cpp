@@ -29,11 +29,11 @@ inline Block load_block(const uint8_t* qs) {
 template <int NT>
 void dot_n(const uint8_t* row, const Q4Layout& l, const float* x, int64_t ldx, const float* xsum, float* out) {
   const float* scales = reinterpret_cast<const float*>(row + l.scales_offset());
-  const uint8_t* zeros = row + l.zeros_offset();
+  const float* mins = reinterpret_cast<const float*>(row + l.mins_offset());
   // Decode keeps the raw q*x sums per group and scales them once per group; prefill scales each block once and
   // shares it between the NT activation rows.
   float32x4_t acc[NT], total[NT];
-  float zero_term[NT] = {};
+  float min_term[NT] = {};
   for (int t = 0; t < NT; ++t) total[t] = vdupq_n_f32(0);
   for (int64_t g = 0; g < l.groups(); ++g) {
     const float s = scales[g];
@@ -47,10 +47,10 @@ void dot_n(const uint8_t* row, const Q4Layout& l, const float* x, int64_t ldx, c
     }
     for (int t = 0; t < NT; ++t) {
       total[t] = NT == 1 ? vfmaq_n_f32(total[t], acc[t], s) : vaddq_f32(total[t], acc[t]);
-      zero_term[t] += s * float(zeros[g]) * xsum[t * l.groups() + g];
+      min_term[t] += mins[g] * xsum[t * l.groups() + g];
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = vaddvq_f32(total[t]) - zero_term[t];
+  for (int t = 0; t < NT; ++t) out[t] = vaddvq_f32(total[t]) - min_term[t];
 }
 
 void dot(const uint8_t* row, int64_t cols, int group, const float* x, int64_t ldx, const float* xsum, int nt,

@@ -13,16 +13,13 @@
 namespace jetchat::cpu {
 namespace {
 
-// Sum over groups of scale * zero * xsum, four groups per step.
-float zero_terms(const float* scales, const uint8_t* zeros, const float* xsum, int64_t groups) {
+// Sum over groups of min * xsum, four groups per step.
+float min_terms(const float* mins, const float* xsum, int64_t groups) {
   float32x4_t z = vdupq_n_f32(0);
   int64_t g = 0;
-  for (; g + 4 <= groups; g += 4) {
-    const uint32x4_t zi = {zeros[g], zeros[g + 1], zeros[g + 2], zeros[g + 3]};
-    z = vfmaq_f32(z, vmulq_f32(vld1q_f32(scales + g), vcvtq_f32_u32(zi)), vld1q_f32(xsum + g));
-  }
+  for (; g + 4 <= groups; g += 4) z = vfmaq_f32(z, vld1q_f32(mins + g), vld1q_f32(xsum + g));
   float total = vaddvq_f32(z);
-  for (; g < groups; ++g) total += scales[g] * float(zeros[g]) * xsum[g];
+  for (; g < groups; ++g) total += mins[g] * xsum[g];
   return total;
 }
 
@@ -46,7 +43,8 @@ void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, cons
       acc[i & 1] = vfmaq_n_f32(acc[i & 1], vcvtq_f32_s32(s), scales[b * kQ4Block / group] * d[b]);
     }
   }
-  *out = vaddvq_f32(vaddq_f32(acc[0], acc[1])) - zero_terms(scales, row + l.zeros_offset(), xsum, l.groups());
+  *out = vaddvq_f32(vaddq_f32(acc[0], acc[1])) -
+         min_terms(reinterpret_cast<const float*>(row + l.mins_offset()), xsum, l.groups());
 }
 
 void dot_i8(const uint8_t* rows, size_t stride, int nrows, int64_t cols, int group, const int8_t* xq,

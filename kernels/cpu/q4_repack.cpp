@@ -1,4 +1,5 @@
-// AWQ GEMM tensors -> the CPU kernels' row layout (q4.h), and back to f32 for tests and Backend::read.
+// AWQ GEMM tensors and 4-bit HostQuantMatrix -> the CPU kernels' row layout (q4.h), and back to f32 for tests
+// and Backend::read.
 #include <algorithm>
 #include <cstring>
 
@@ -60,24 +61,52 @@ void q4_repack_awq(const HostQ4Matrix& m, uint8_t* dst, ThreadPool& pool) {
           for (int j = 0; j < 8; ++j) {
             const int64_t r = c * 8 + j;
             uint8_t* row = dst + r * stride;
-            const float s = scale_at(m, g * m.rows + r);
+            const float s = scale_at(m, g * m.rows + r), min = float((z >> (4 * kNibbleOf[j])) & 0xF) * s;
             std::memcpy(row + l.scales_offset() + size_t(g) * sizeof(float), &s, sizeof s);
-            row[l.zeros_offset() + size_t(g)] = uint8_t((z >> (4 * kNibbleOf[j])) & 0xF);
+            std::memcpy(row + l.mins_offset() + size_t(g) * sizeof(float), &min, sizeof min);
           }
         }
+      const size_t used = l.mins_offset() + size_t(groups) * sizeof(float);
       for (int64_t r = c0 * 8; r < c1 * 8; ++r)  // deterministic padding bytes
-        std::memset(dst + r * stride + l.zeros_offset() + groups, 0, size_t(stride) - l.zeros_offset() - groups);
+        std::memset(dst + r * stride + used, 0, size_t(stride) - used);
     }
   });
 }
 
+std::string q4_quant_layout_problem(const HostQuantMatrix& m) {
+  if (!m.q || !m.scales || !m.mins) return "q, scales and mins are all required";
+  if (m.bits != 4) return "not a 4-bit matrix";
+  if (m.rows <= 0 || m.cols <= 0) return "empty shape";
+  if (m.group_size <= 0 || m.group_size % kQ4Block || m.cols % m.group_size)
+    return "group size " + std::to_string(m.group_size) + " is not a multiple of " + std::to_string(kQ4Block) +
+           " dividing " + std::to_string(m.cols);
+  return {};
+}
+
+void q4_repack_quant(const HostQuantMatrix& m, uint8_t* dst, ThreadPool& pool) {
+  const Q4Layout l{m.rows, m.cols, m.group_size};
+  const size_t groups = size_t(l.groups()), stride = l.row_stride(), used = l.mins_offset() + groups * 4;
+  pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      uint8_t* row = dst + size_t(r) * stride;
+      const int8_t* q = m.q + r * m.cols;
+      for (int64_t kb = 0; kb < m.cols; kb += kQ4Block)
+        for (int j = 0; j < kQ4Block / 2; ++j)
+          row[kb / 2 + j] = uint8_t((q[kb + j] & 0xF) | (q[kb + 16 + j] & 0xF) << 4);
+      std::memcpy(row + l.scales_offset(), m.scales + size_t(r) * groups, groups * 4);
+      std::memcpy(row + l.mins_offset(), m.mins + size_t(r) * groups, groups * 4);
+      std::memset(row + used, 0, stride - used);  // deterministic padding bytes
+    }
+  }, 16);
+}
+
 void q4_dequant_row(const Q4Layout& l, const uint8_t* row, float* out) {
   const float* scales = reinterpret_cast<const float*>(row + l.scales_offset());
-  const uint8_t* zeros = row + l.zeros_offset();
+  const float* mins = reinterpret_cast<const float*>(row + l.mins_offset());
   for (int64_t k = 0; k < l.cols; ++k) {
     const uint8_t byte = row[k / kQ4Block * (kQ4Block / 2) + k % 16];
     const int q = k % kQ4Block < 16 ? byte & 0xF : byte >> 4;
-    out[k] = float(q - int(zeros[k / l.group])) * scales[k / l.group];
+    out[k] = float(q) * scales[k / l.group] - mins[k / l.group];
   }
 }
 

@@ -174,7 +174,8 @@ Result<Tensor> CudaBackend::upload(const HostMatrix& m, DType storage) {
         case DType::kF32: v = static_cast<const float*>(m.data)[i]; break;
         case DType::kF16: v = f16_to_f32(static_cast<const uint16_t*>(m.data)[i]); break;
         case DType::kBF16: v = bf16_to_f32(static_cast<const uint16_t*>(m.data)[i]); break;
-        case DType::kQ4: break;
+        case DType::kQ4:
+        case DType::kQ8: break;
       }
       if (storage == DType::kF32) {
         std::memcpy(converted.data() + 4 * i, &v, 4);

@@ -188,6 +188,9 @@ TEST(GgufBlocks, EncodersRoundTripWithinTheirBounds) {
       {GgmlType::kQ8_0, 0.5 / 127 + 1e-3},  // half a step of max|x|/127, plus fp16 rounding of d
       {GgmlType::kQ4_0, 1.0 / 8 + 1e-3},    // a full step: the far side of the block clamps at q = 15
       {GgmlType::kQ4_K, 2.0 / 15 / 2 + 0.03},  // half a step of (max-min)/15, plus 6-bit rounding of scale/min
+      {GgmlType::kQ4_1, 2.0 / 15 / 2 + 2e-3},  // half a step of (max-min)/15, plus fp16 rounding of d and m
+      {GgmlType::kQ5_K, 2.0 / 31 / 2 + 0.03},  // half a step of (max-min)/31, plus 6-bit rounding of scale/min
+      {GgmlType::kQ6_K, 1.0 / 31 / 2 + 5e-3},  // half a step of max|x|/31, plus 8-bit rounding of the scale
   };
   for (const Case& c : cases) {
     std::vector<uint8_t> blocks;

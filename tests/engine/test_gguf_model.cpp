@@ -1,17 +1,22 @@
 // GGUF models end to end: the same random model as HF safetensors and as GGUF F16 gives the same logits (llama,
 // Llama-3.1 style, qwen2, internlm2); llama.cpp's own fixture file matches an fp64 forward pass that rotates adjacent pairs on the
-// file's permuted q/k rows as stored; quantised linears come out of the loader with the file's values (Q4_0 as
-// exact 4-bit, others through f16); the memory estimate is what loading allocates; bad files are clear errors.
+// file's permuted q/k rows as stored; quantised linears come out of the loader with the file's values, bit for
+// bit (Q4_0/Q4_1/Q4_K as 4-bit, Q5_K/Q6_K/Q8_0 as 8-bit), and give logits close to their f16 expansion's; the
+// memory estimate is what loading allocates; bad files are clear errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <random>
 
 #include "gguf.h"
 #include "gguf_convert.h"
 #include "gguf_dequant.h"
+#include "gguf_model.h"
+#include "gguf_quantize.h"
 #include "gguf_writer.h"
 #include "jetchat/engine.h"
 #include "jetchat/session.h"
@@ -20,6 +25,7 @@
 #include "support/fixtures.h"
 #include "support/reference_forward.h"
 #include "tokenizer.h"
+#include "transformer.h"
 
 namespace jetchat {
 namespace {
@@ -285,7 +291,6 @@ std::vector<float> expected_wqkv(const GgufFile& f, int heads, int kv_heads) {
 struct QuantCase {
   GgmlType type;
   DType engine_dtype;
-  double rel_tol;  // per weight, against the decoded file value
 };
 
 class GgufQuantised : public ::testing::TestWithParam<QuantCase> {};
@@ -308,8 +313,7 @@ TEST_P(GgufQuantised, LoaderKeepsTheFileValues) {
   const auto want = expected_wqkv(**f, spec.heads, spec.kv_heads);
   const auto got = read_back(*m, wqkv);
   ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    ASSERT_LE(std::fabs(got[i] - want[i]), c.rel_tol * std::fabs(want[i])) << "weight " << i;
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << "weight " << i;  // repacked exactly
 
   // The memory estimate is what loading allocated.
   auto info = ModelInfo::probe(path);
@@ -318,10 +322,171 @@ TEST_P(GgufQuantised, LoaderKeepsTheFileValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, GgufQuantised,
-                         ::testing::Values(QuantCase{GgmlType::kQ4_0, DType::kQ4, 0.0},  // repacked exactly
-                                           QuantCase{GgmlType::kQ8_0, DType::kF16, 1.0 / 2048},  // f16 rounding
-                                           QuantCase{GgmlType::kQ4_K, DType::kF16, 1.0 / 2048}),
+                         ::testing::Values(QuantCase{GgmlType::kQ4_0, DType::kQ4},
+                                           QuantCase{GgmlType::kQ4_1, DType::kQ4},
+                                           QuantCase{GgmlType::kQ4_K, DType::kQ4},
+                                           QuantCase{GgmlType::kQ5_K, DType::kQ8},
+                                           QuantCase{GgmlType::kQ6_K, DType::kQ8},
+                                           QuantCase{GgmlType::kQ8_0, DType::kQ8}),
                          [](const auto& info) { return std::string(ggml_type_name(info.param.type)); });
+
+// A CPU backend without kernels for grouped-quantised weights: upload_quant is Backend's default, f16 expansion
+// (what the CUDA backend does), so a model loaded through it is the "expanded to f16" route.
+class ExpandingBackend final : public Backend {
+ public:
+  std::string name() const override { return "cpu, quantised weights as f16"; }
+  Result<Tensor> alloc(DType d, int64_t r, int64_t c) override { return cpu_->alloc(d, r, c); }
+  Result<Tensor> upload(const HostMatrix& m, DType s) override { return cpu_->upload(m, s); }
+  Result<Tensor> upload_q4(const HostQ4Matrix& m) override { return cpu_->upload_q4(m); }
+  void free(Tensor& t) override { cpu_->free(t); }
+  void read(const Tensor& t, float* host) override { cpu_->read(t, host); }
+  int64_t bytes_in_use() const override { return cpu_->bytes_in_use(); }
+  void embed(Tensor& o, const Tensor& t, const int32_t* ids, int n) override { cpu_->embed(o, t, ids, n); }
+  void rmsnorm(Tensor& o, const Tensor& x, const Tensor& w, float e) override { cpu_->rmsnorm(o, x, w, e); }
+  void matmul(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* b) override { cpu_->matmul(y, x, w, b); }
+  void rope(Tensor& q, const AttentionShape& s, int p, const std::vector<float>& f) override { cpu_->rope(q, s, p, f); }
+  void attention(Tensor& o, const Tensor& q, Tensor& k, Tensor& v, const AttentionShape& s, int p) override {
+    cpu_->attention(o, q, k, v, s, p);
+  }
+  void silu_mul(Tensor& o, const Tensor& g) override { cpu_->silu_mul(o, g); }
+  void add(Tensor& x, const Tensor& y) override { cpu_->add(x, y); }
+
+ private:
+  std::unique_ptr<Backend> cpu_ = make_cpu_backend({2});
+};
+
+// Logits of a prefill of all ids, then of the same ids decoded one at a time (int8 activations on the CPU).
+std::vector<std::vector<float>> prefill_and_decode_logits(Transformer& tr, int vocab) {
+  std::vector<std::vector<float>> rows;
+  auto prefill = tr.alloc_kv(32);
+  std::vector<float> all(kIds.size() * size_t(vocab));
+  tr.forward(*prefill, kIds.data(), int(kIds.size()), 0, true, all.data());
+  for (size_t t = 0; t < kIds.size(); ++t) rows.emplace_back(all.begin() + t * vocab, all.begin() + (t + 1) * vocab);
+  tr.free_kv(*prefill);
+  auto decode = tr.alloc_kv(32);
+  for (size_t t = 0; t < kIds.size(); ++t) {
+    std::vector<float> one(static_cast<size_t>(vocab));
+    tr.forward(*decode, &kIds[t], 1, int(t), false, one.data());
+    rows.push_back(std::move(one));
+  }
+  tr.free_kv(*decode);
+  return rows;
+}
+
+// Issue #6's question, on a small model: the repacked weights give the logits of their f16 expansion. They are
+// the exact file values and the expansion rounds each to f16 (relative 2^-11): prefill (f32 activations on both
+// routes) measured 4.1e-4 to 5.4e-4, bound 2e-3. Decode's int8 activations (CPU backend) round x by up to half a
+// step of max|x|/127 per 32 values where the expansion's f16 decode does not: measured 1.1e-2 to 1.4e-2 (with
+// JETCHAT_Q4_ACT=f32 the prefill figures), bound 3e-2. Q4_0 takes the same 4-bit kernels on both routes: 0.
+TEST_P(GgufQuantised, LogitsCloseToTheF16Expansion) {
+  const QuantCase& c = GetParam();
+  RandomModelSpec spec = spec_for("LlamaForCausalLM");
+  spec.hidden_size = 256, spec.intermediate_size = 512, spec.heads = 4, spec.kv_heads = 2;
+  const std::string dir = test::scratch_dir("hf");
+  ASSERT_TRUE(write_random_checkpoint(spec, dir).is_ok());
+  const std::string path = dir + "/../model.gguf";
+  ASSERT_TRUE(convert_to_gguf(dir, path, c.type).is_ok());
+  auto m = load(path);
+  ASSERT_TRUE(m);
+  const int vocab = m->info().vocab_size;
+  const auto repacked = prefill_and_decode_logits(*m->impl().transformer, vocab);
+
+  auto f = GgufFile::open(path);
+  ASSERT_TRUE(f.is_ok());
+  auto desc = describe_gguf_model(**f);
+  ASSERT_TRUE(desc.is_ok());
+  ExpandingBackend expanding;
+  auto w = load_gguf_weights(*desc, **f, expanding, nullptr);
+  ASSERT_TRUE(w.is_ok()) << w.status().message();
+  EXPECT_EQ(w->layers[0].wqkv.dtype, c.type == GgmlType::kQ4_0 ? DType::kQ4 : DType::kF16);  // Q4_0: upload_q4
+  auto tr = Transformer::create(desc->config, std::move(*w), expanding);
+  ASSERT_TRUE(tr.is_ok());
+  const auto expanded = prefill_and_decode_logits(**tr, vocab);
+  const size_t n = kIds.size();
+  auto part = [](const std::vector<std::vector<float>>& v, size_t from, size_t count) {
+    return std::vector<std::vector<float>>(v.begin() + long(from), v.begin() + long(from + count));
+  };
+  const double prefill = test::max_relative_error(part(repacked, 0, n), widen(part(expanded, 0, n)));
+  const double decode = test::max_relative_error(part(repacked, n, n), widen(part(expanded, n, n)));
+  EXPECT_LE(prefill, 2e-3) << ggml_type_name(c.type);
+  EXPECT_LE(decode, 3e-2) << ggml_type_name(c.type);
+  std::printf("%s: max relative logit difference repacked vs f16 expansion: prefill %.2e, decode %.2e\n",
+              ggml_type_name(c.type), prefill, decode);
+}
+
+// llama.cpp's mixed files (Q4_K_M: attn_v and ffn_down Q6_K): each fused matrix takes the route all its parts
+// fit -- 4-bit for Q4_0/Q4_1/Q4_K mixes, 8-bit (group 16 with a Q6_K part) otherwise -- and keeps the file's
+// values exactly. One qwen2-named layer (no q/k permutation), hidden 256 so that K-quant rows are whole blocks.
+TEST(GgufModel, MixedTypesTakeTheRouteAllTheirPartsFit) {
+  constexpr int64_t kHidden = 256, kFfn = 512, kVocab = 64;
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  GgufWriter w;
+  w.add_string("general.architecture", "qwen2");
+  w.add_u32("qwen2.embedding_length", kHidden);
+  w.add_u32("qwen2.block_count", 1);
+  w.add_u32("qwen2.feed_forward_length", kFfn);
+  w.add_u32("qwen2.attention.head_count", 4);
+  w.add_u32("qwen2.attention.head_count_kv", 2);
+  auto add = [&](const std::string& name, int64_t rows, int64_t cols, GgmlType t) {  // rows 0: a vector
+    std::vector<float> x(size_t(std::max<int64_t>(rows, 1) * cols));
+    for (float& v : x) v = u(rng);
+    std::vector<uint8_t> data;
+    gguf_quantize(t, x.data(), int64_t(x.size()), data);
+    std::vector<uint64_t> dims{uint64_t(cols)};
+    if (rows) dims.push_back(uint64_t(rows));
+    w.add_tensor(name, dims, t, data);
+  };
+  add("token_embd.weight", kVocab, kHidden, GgmlType::kF16);
+  for (const char* n : {"output_norm.weight", "blk.0.attn_norm.weight", "blk.0.ffn_norm.weight"})
+    add(n, 0, kHidden, GgmlType::kF32);
+  add("blk.0.attn_q.weight", kHidden, kHidden, GgmlType::kQ4_K);
+  add("blk.0.attn_k.weight", kHidden / 2, kHidden, GgmlType::kQ4_K);
+  add("blk.0.attn_v.weight", kHidden / 2, kHidden, GgmlType::kQ6_K);
+  add("blk.0.attn_output.weight", kHidden, kHidden, GgmlType::kQ4_1);
+  add("blk.0.ffn_gate.weight", kFfn, kHidden, GgmlType::kQ4_0);
+  add("blk.0.ffn_up.weight", kFfn, kHidden, GgmlType::kQ4_K);
+  add("blk.0.ffn_down.weight", kHidden, kFfn, GgmlType::kQ8_0);
+  const std::string path = test::scratch_dir("mixed") + "/mixed.gguf";
+  ASSERT_TRUE(w.write(path).is_ok());
+  auto f = GgufFile::open(path);
+  ASSERT_TRUE(f.is_ok()) << f.status().message();
+  auto desc = describe_gguf_model(**f);
+  ASSERT_TRUE(desc.is_ok()) << desc.status().message();
+  auto b = make_cpu_backend({2});
+  auto weights = load_gguf_weights(*desc, **f, *b, nullptr);
+  ASSERT_TRUE(weights.is_ok()) << weights.status().message();
+  const LayerWeights& l = weights->layers[0];
+  // The file's values of tensors stacked along the rows.
+  auto file_values = [&](std::initializer_list<const char*> names) {
+    std::vector<float> all;
+    for (const char* name : names) {
+      const GgufTensor* t = (*f)->find_tensor(name);
+      std::vector<float> v(size_t(t->numel()));
+      gguf_dequantize(t->type, t->data, int64_t(v.size()), v.data());
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    return all;
+  };
+  struct Want {
+    const Tensor* t;
+    DType dtype;
+    std::vector<float> values;
+  } wants[] = {
+      {&l.wqkv, DType::kQ8, file_values({"blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight"})},
+      {&l.wo, DType::kQ4, file_values({"blk.0.attn_output.weight"})},
+      {&l.w_gate_up, DType::kQ4, file_values({"blk.0.ffn_gate.weight", "blk.0.ffn_up.weight"})},
+      {&l.w_down, DType::kQ8, file_values({"blk.0.ffn_down.weight"})},
+  };
+  for (const Want& want : wants) {
+    EXPECT_EQ(want.t->dtype, want.dtype);
+    std::vector<float> got(size_t(want.t->rows * want.t->cols));
+    b->read(*want.t, got.data());
+    ASSERT_EQ(got.size(), want.values.size());
+    for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want.values[i]) << "weight " << i;
+  }
+  weights->free(*b);
+}
 
 // --- malformed or unsupported files ---
 
