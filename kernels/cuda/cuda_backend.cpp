@@ -197,9 +197,9 @@ Result<Tensor> CudaBackend::upload(const HostMatrix& m, DType storage) {
 Result<Tensor> CudaBackend::upload_q4(const HostQ4Matrix& m) {
   const int64_t N = m.rows, K = m.cols;
   const int G = m.group_size > 0 ? m.group_size : int(K);
-  if (N % 8 || G % 8 || K % G)
+  if (N % 8 || G % 32 || K % G)
     return Status(StatusCode::kUnsupported, "CUDA W4 kernels need out_features % 8 == 0 and a group size that is a "
-                                            "multiple of 8 dividing in_features (got " + std::to_string(N) + " x " +
+                                            "multiple of 32 dividing in_features (got " + std::to_string(N) + " x " +
                                                 std::to_string(K) + ", group " + std::to_string(G) + ")");
   if (m.scales_dtype != DType::kF16 && m.scales_dtype != DType::kBF16)
     return Status(StatusCode::kUnsupported, "W4 scales must be fp16 or bf16");

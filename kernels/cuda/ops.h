@@ -14,10 +14,10 @@ namespace jetchat::cuda {
 
 enum class WType : uint8_t { kF32, kF16, kBF16 };
 
-// 4-bit weight [N outputs, K inputs] as the kernels read it: AWQ's words in AWQ's nibble order [0,2,4,6,1,3,5,7]
-// (kept: shifting a word by 4i yields columns 2i and 2i+1 in the low nibble of each 16-bit half, which is what
-// the dequantisation consumes), qweight repacked by w4_repack so that rows 4kb..4kb+3 of a word column are one
-// 16-byte vector (word (k, c) at [(k/4 * N/8 + c) * 4 + k % 4]), qzeros [K/G, N/8] and scales [K/G, N] fp16 as AWQ.
+// 4-bit weight [N outputs, K inputs] as the kernels read it: qweight repacked by w4_repack into 16-byte vectors of
+// 4 outputs x 8 consecutive inputs, vector (k/8, n/4) at [k/8 * N/4 + n/4], component n % 4; byte b of that word
+// holds input 8(k/8) + b in its low nibble and 8(k/8) + 4 + b in its high nibble (one dp4a operand per mask).
+// qzeros [K/G, N/8] (AWQ's nibble order [0,2,4,6,1,3,5,7]) and scales [K/G, N] fp16 as AWQ; w = (q - z) * s.
 struct W4Weight {
   const uint32_t* qweight = nullptr;
   const uint32_t* qzeros = nullptr;
@@ -54,8 +54,9 @@ struct GemvInput {
 };
 
 // --- gemv_w4.cu ---
-// One token: y[N] = x[K] · Wᵀ. Chooses the K split from the multiprocessor count; returns cudaErrorInvalidValue
-// when the scratch is too small (w4_gemv_scratch_floats says how much it needs).
+// One token: y[N] = x̂[K] · Wᵀ, x̂ the input quantised to int8 per 32 inputs (as the CPU's decode; group % 32 == 0).
+// Chooses the K split from the multiprocessor count; returns cudaErrorInvalidValue when the scratch is too
+// small (w4_gemv_scratch_floats says how much it needs).
 int64_t w4_gemv_scratch_floats(const W4Weight& w, int sm_count);
 cudaError_t w4_gemv(const W4Weight& w, const GemvInput& x, const Epilogue& e, const SplitKScratch& s, int sm_count,
                     cudaStream_t stream);

@@ -131,9 +131,20 @@ Awq random_awq(std::mt19937& rng, int64_t rows, int64_t cols, int group) {
   return a;
 }
 
-// W4A16: decode GEMV (fp16 products of exact (q − z) and x/16, f32 sums) and the prefill path (dequantised fp16
-// weights, fp16 activations, cuBLAS): both within 2e-3 of the double-precision product. Shapes cover split-K,
-// outputs not a multiple of 32 (scalar loads), group sizes 32..128 and group = in_features.
+// The input row a one-token W4 product multiplies: x quantised to int8 per 32 inputs, d = max|x| / 127 (ops.h).
+std::vector<float> decode_input(std::vector<float> x) {
+  for (size_t b = 0; b < x.size(); b += 32) {
+    float amax = 0.0f;
+    for (size_t i = b; i < b + 32; ++i) amax = std::max(amax, std::fabs(x[i]));
+    for (size_t i = b; i < b + 32; ++i) x[i] = amax > 0.0f ? std::nearbyint(x[i] * (127.0f / amax)) * (amax / 127.0f) : 0.0f;
+  }
+  return x;
+}
+
+// W4A16: decode GEMV (exact integer dot products of 4-bit weights and int8 inputs per 32, f32 sums) and the
+// prefill path (dequantised fp16 weights, fp16 activations, cuBLAS): both within 2e-3 of the double-precision
+// product of the input each multiplies (decode: decode_input(x)). Shapes cover split-K, tiles not full, group
+// sizes 32..128 and group = in_features.
 TEST_F(CudaOps, W4MatmulMatchesDequantisedReference) {
   struct Shape {
     int64_t rows, cols;
@@ -148,6 +159,7 @@ TEST_F(CudaOps, W4MatmulMatchesDequantisedReference) {
       ASSERT_TRUE(w.is_ok()) << w.status().message();
       auto xv = random(size_t(n * s.cols), -3, 3), bv = random(size_t(s.rows)), yv = random(size_t(n * s.rows));
       Tensor x = put(*gpu, xv, n, s.cols), bias = put(*gpu, bv, 1, s.rows);
+      if (n == 1) xv = decode_input(xv);
       for (bool accumulate : {false, true}) {
         Tensor y = accumulate ? put(*gpu, yv, n, s.rows) : poisoned(n, s.rows);
         Tensor scratch = poisoned(n, s.rows);
@@ -172,8 +184,8 @@ TEST_F(CudaOps, W4MatmulMatchesDequantisedReference) {
 }
 
 // The fused decode paths of the W4 GEMV against the CPU backend's RMSNorm / SiLU gate followed by the
-// double-precision product of the dequantised weights: the norm (or gate) formed while the input is loaded,
-// 2e-3 as for the plain GEMV. One token takes the fused kernels; 3 tokens take the composed fallback (norm,
+// double-precision product of the dequantised weights and decode_input of the formed row (quantising per 32 is
+// scale-invariant, so the kernel's int8 row of x * norm_w is that of the normed row): 2e-3 as for the plain GEMV. One token takes the fused kernels; 3 tokens take the composed fallback (norm,
 // then the prefill GEMM). Shapes: split-K, outputs not a multiple of the 64-output tile, group = in_features.
 TEST_F(CudaOps, FusedNormAndGateW4ProductsMatchCpu) {
   struct Shape {
@@ -194,7 +206,8 @@ TEST_F(CudaOps, FusedNormAndGateW4ProductsMatchCpu) {
       Tensor xnc = *cpu->alloc(DType::kF32, n, k), fc = *cpu->alloc(DType::kF32, n, k);
       cpu->rmsnorm(xnc, xc, nc, 1e-5f);
       cpu->silu_mul(fc, gc);
-      const std::vector<float> normed = get(*cpu, xnc), gated = get(*cpu, fc);
+      std::vector<float> normed = get(*cpu, xnc), gated = get(*cpu, fc);
+      if (n == 1) normed = decode_input(normed), gated = decode_input(gated);
       auto product = [&](const std::vector<float>& in, const float* bias, const float* acc) {
         std::vector<float> ref(size_t(n * s.rows));
         for (int t = 0; t < n; ++t)
