@@ -50,19 +50,21 @@ struct GemvArgs {
 
 using InputKind = GemvInput::Kind;
 
-// Per-warp staging of the quantised inputs: 8U int8 values, and per 32-input block its scale and sum of q.
+// Per-warp staging of the quantised inputs of the warp's K range: int8 values, and per 32-input block its scale
+// and sum of q.
+constexpr int kMaxWarpInputs = 1024;
 struct WarpInputs {
-  int8_t q[kMaxU * 8];
-  float d[kMaxU * 8 / kXBlock];
-  int sum[kMaxU * 8 / kXBlock];
+  int8_t q[kMaxWarpInputs];
+  float d[kMaxWarpInputs / kXBlock];
+  int sum[kMaxWarpInputs / kXBlock];
 };
 
-// Forms inputs k0 + V*lane .. + V - 1 (V = 8U / 32 per lane), quantises them per 32-input block into `st` and
-// returns this lane's sum of squares of the raw inputs (RMSNorm; the norm weights go into the product, 1/rms
-// scales the sum at the end).
+// Forms inputs k0 + V*lane .. + V - 1 (V = 8U / 32 per lane) of one chunk, quantises them per 32-input block into
+// `st` at chunk offset `at` and returns this lane's sum of squares of the raw inputs (RMSNorm; the norm weights
+// go into the product, 1/rms scales the sum at the end).
 template <int U, InputKind M>
-__device__ __forceinline__ float stage_inputs(const GemvInput& in, int K, int k0, int lane, WarpInputs& st) {
-  constexpr int V = U / 4;               // inputs per lane: 1, 2 or 4
+__device__ __forceinline__ float stage_chunk(const GemvInput& in, int K, int k0, int at, int lane, WarpInputs& st) {
+  constexpr int V = U / 4;  // inputs per lane: 1, 2 or 4
   constexpr int kLanesPerBlock = kXBlock / V;
   float v[V];
   const int k = k0 + V * lane;
@@ -103,74 +105,96 @@ __device__ __forceinline__ float stage_inputs(const GemvInput& in, int K, int k0
   }
 #pragma unroll
   for (int o = kLanesPerBlock / 2; o > 0; o /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-  if constexpr (V == 4) reinterpret_cast<uint32_t*>(st.q)[lane] = packed;
-  else if constexpr (V == 2) reinterpret_cast<uint16_t*>(st.q)[lane] = uint16_t(packed);
-  else st.q[lane] = int8_t(packed);
+  if constexpr (V == 4) reinterpret_cast<uint32_t*>(st.q + at)[lane] = packed;
+  else if constexpr (V == 2) reinterpret_cast<uint16_t*>(st.q + at)[lane] = uint16_t(packed);
+  else st.q[at + lane] = int8_t(packed);
   if (lane % kLanesPerBlock == 0) {
-    st.d[lane / kLanesPerBlock] = d;
-    st.sum[lane / kLanesPerBlock] = sum;
+    st.d[at / kXBlock + lane / kLanesPerBlock] = d;
+    st.sum[at / kXBlock + lane / kLanesPerBlock] = sum;
   }
-  __syncwarp();
   return ss;
 }
 
+// One chunk of a lane's weights: U vectors (8U inputs of its 4 outputs) and the scales and zeros of their groups.
+template <int U>
+struct Chunk {
+  static constexpr int kBlocks = U * 8 / kXBlock;  // quantisation blocks per chunk
+  uint4 q[U];
+  uint2 s[kBlocks];
+  uint32_t z[kBlocks];
+
+  __device__ __forceinline__ void load(const W4Weight& w, int k0, int c4) {
+    const int wpr = w.n / 4;
+    const uint4* qp = reinterpret_cast<const uint4*>(w.qweight) + int64_t(k0 / 8) * wpr + c4;
+#pragma unroll
+    for (int u = 0; u < U; ++u) q[u] = __ldg(qp + int64_t(u) * wpr);
+#pragma unroll
+    for (int b = 0; b < kBlocks; ++b) {
+      const int g = (k0 + b * kXBlock) / w.group;
+      s[b] = __ldg(reinterpret_cast<const uint2*>(w.scales + int64_t(g) * w.n) + c4);
+      z[b] = __ldg(w.qzeros + int64_t(g) * (w.n / 8) + c4 / 2);
+    }
+  }
+
+  // acc[j] += sum over the chunk of w(k, 4 c4 + j) * x̂(k), the inputs staged at `at`.
+  __device__ __forceinline__ void multiply(const WarpInputs& st, int at, int c4, float acc[4]) const {
+#pragma unroll
+    for (int b = 0; b < kBlocks; ++b) {
+      int dot[4] = {0, 0, 0, 0};
+#pragma unroll
+      for (int u = b * 4; u < b * 4 + 4; ++u) {
+        const int2 xw = *reinterpret_cast<const int2*>(st.q + at + 8 * u);  // inputs 8u..8u+3, 8u+4..8u+7
+        const uint32_t words[4] = {q[u].x, q[u].y, q[u].z, q[u].w};
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          dot[j] = __dp4a(int(words[j] & 0x0f0f0f0fu), xw.x, dot[j]);
+          dot[j] = __dp4a(int((words[j] >> 4) & 0x0f0f0f0fu), xw.y, dot[j]);
+        }
+      }
+      const float d = st.d[at / kXBlock + b];
+      const int xsum = st.sum[at / kXBlock + b];
+      const __half* sc = reinterpret_cast<const __half*>(&s[b]);
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        acc[j] += __half2float(sc[j]) * d * float(dot[j] - awq_nibble(z[b], 4 * c4 + j) * xsum);
+    }
+  }
+};
+
+// Block (x, y): outputs 128x .. 128x + 127; warp w of it inputs from (8y + w) * chunks * 8U, `chunks` chunks of 8U
+// (fewer at the end of K). A lane keeps the next chunk's loads in flight while it multiplies one.
 template <int U, InputKind M>
-__global__ void __launch_bounds__(kThreads) w4_gemv_kernel(GemvArgs a) {
+__global__ void __launch_bounds__(kThreads) w4_gemv_kernel(GemvArgs a, int chunks) {
   static_assert(U % 4 == 0 && U <= kMaxU, "a lane's loads cover whole 32-input blocks");
-  constexpr int kBlocks = U * 8 / kXBlock;  // quantisation blocks per warp
+  constexpr int kChunk = 8 * U;
   __shared__ float red[kWarps][kTileN];
   __shared__ float warp_ss[kWarps];
   __shared__ __align__(16) WarpInputs inputs[kWarps];
   __shared__ bool is_last;
-  const int N = a.w.n, K = a.w.k, G = a.w.group, wpr = N / 4;
+  const int N = a.w.n, K = a.w.k, wpr = N / 4;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int c4 = blockIdx.x * 32 + lane;  // this lane's 4 columns: 4 c4 .. 4 c4 + 3
-  const int k0 = (blockIdx.y * kWarps + warp) * U * 8;  // 8U | K (pick_unroll), so k0 < K covers the warp
-  const bool warp_active = k0 < K;
-  const bool active = warp_active && c4 < wpr;
+  const int k0 = (blockIdx.y * kWarps + warp) * chunks * kChunk;  // 8U | K (pick_gemv)
+  const int n = max(0, min(chunks, (K - k0) / kChunk));          // chunks of this warp
+  const bool active = c4 < wpr;
 
   float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
   float ss = 0.0f;
-  if (warp_active) {
-    // Weights, scales and zeros first (independent of the input), then the input while they are in flight.
-    uint4 q[U];
-    uint2 sv[kBlocks];
-    uint32_t zw[kBlocks];
-    if (active) {
-      const uint4* qp = reinterpret_cast<const uint4*>(a.w.qweight) + int64_t(k0 / 8) * wpr + c4;
-#pragma unroll
-      for (int u = 0; u < U; ++u) q[u] = __ldg(qp + int64_t(u) * wpr);
-#pragma unroll
-      for (int b = 0; b < kBlocks; ++b) {
-        const int g = (k0 + b * kXBlock) / G;
-        sv[b] = __ldg(reinterpret_cast<const uint2*>(a.w.scales + int64_t(g) * N) + c4);
-        zw[b] = __ldg(a.w.qzeros + int64_t(g) * (N / 8) + c4 / 2);
-      }
-    }
+  if (n > 0) {
+    // The first weights, then the warp's inputs while they are in flight, then two chunks per round (no copies
+    // between the two register sets).
+    Chunk<U> c0, c1;
+    if (active) c0.load(a.w, k0, c4);
     WarpInputs& st = inputs[warp];
-    ss = stage_inputs<U, M>(a.x, K, k0, lane, st);
+    for (int i = 0; i < n; ++i) ss += stage_chunk<U, M>(a.x, K, k0 + i * kChunk, i * kChunk, lane, st);
+    __syncwarp();
     if (active) {
-#pragma unroll
-      for (int b = 0; b < kBlocks; ++b) {
-        int dot[4] = {0, 0, 0, 0};
-#pragma unroll
-        for (int u = b * 4; u < b * 4 + 4; ++u) {
-          const int2 xw = *reinterpret_cast<const int2*>(st.q + 8 * u);  // inputs 8u..8u+3, 8u+4..8u+7
-          const uint32_t words[4] = {q[u].x, q[u].y, q[u].z, q[u].w};
-#pragma unroll
-          for (int j = 0; j < 4; ++j) {
-            dot[j] = __dp4a(int(words[j] & 0x0f0f0f0fu), xw.x, dot[j]);
-            dot[j] = __dp4a(int((words[j] >> 4) & 0x0f0f0f0fu), xw.y, dot[j]);
-          }
-        }
-        const float d = st.d[b];
-        const int xsum = st.sum[b];
-        const __half* s = reinterpret_cast<const __half*>(&sv[b]);
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-          const int z = awq_nibble(zw[b], 4 * c4 + j);
-          acc[j] += __half2float(s[j]) * d * float(dot[j] - z * xsum);
-        }
+      for (int i = 0; i < n; i += 2) {
+        if (i + 1 < n) c1.load(a.w, k0 + (i + 1) * kChunk, c4);
+        c0.multiply(st, i * kChunk, c4, acc);
+        if (i + 1 >= n) break;
+        if (i + 2 < n) c0.load(a.w, k0 + (i + 2) * kChunk, c4);
+        c1.multiply(st, (i + 1) * kChunk, c4, acc);
       }
     }
   }
@@ -234,26 +258,48 @@ __global__ void __launch_bounds__(kThreads) w4_gemv_kernel(GemvArgs a) {
   }
 }
 
-// 16-byte loads per lane: as many as still give every multiprocessor `min_blocks` blocks, fewer for short
-// matrices. A warp's 8U inputs must divide K. JETCHAT_W4_UNROLL / JETCHAT_W4_MIN_BLOCKS override (measurement).
-int pick_unroll(const W4Weight& w, int sm_count) {
-  static const int forced = [] { const char* e = std::getenv("JETCHAT_W4_UNROLL"); return e ? std::atoi(e) : 0; }();
-  static const int min_blocks = [] {
-    const char* e = std::getenv("JETCHAT_W4_MIN_BLOCKS");
-    return e ? std::atoi(e) : 2;
+// How a product is cut: U loads per lane and chunk, `chunks` chunks per warp, grid (tiles, splits).
+struct GemvPlan {
+  int u = 8, chunks = 1;
+  dim3 grid;
+};
+
+template <int U, InputKind M>
+int resident_blocks() {
+  static const int n = [] {
+    int b = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&b, w4_gemv_kernel<U, M>, kThreads, 0) != cudaSuccess) b = 1;
+    return std::max(b, 1);
   }();
-  if ((forced == 4 || forced == 8 || forced == 16) && w.k % (8 * forced) == 0) return forced;
-  const int64_t tiles = (w.n + kTileN - 1) / kTileN;
-  for (int u : {16, 8}) {
-    if (w.k % (8 * u)) continue;
-    const int64_t splits = (w.k + kWarps * 8 * u - 1) / (kWarps * 8 * u);
-    if (tiles * splits >= int64_t(min_blocks) * sm_count) return u;
-  }
-  return 4;
+  return n;
 }
 
-dim3 gemv_grid(const W4Weight& w, int u) {
-  return dim3(unsigned((w.n + kTileN - 1) / kTileN), unsigned((w.k + kWarps * 8 * u - 1) / (kWarps * 8 * u)));
+int resident_blocks(int u, InputKind kind) {
+  switch (kind) {
+    case InputKind::kPlain: return u == 16 ? resident_blocks<16, InputKind::kPlain>() : u == 8 ? resident_blocks<8, InputKind::kPlain>() : resident_blocks<4, InputKind::kPlain>();
+    case InputKind::kRmsNorm: return u == 16 ? resident_blocks<16, InputKind::kRmsNorm>() : u == 8 ? resident_blocks<8, InputKind::kRmsNorm>() : resident_blocks<4, InputKind::kRmsNorm>();
+    default: return u == 16 ? resident_blocks<16, InputKind::kSiluMul>() : u == 8 ? resident_blocks<8, InputKind::kSiluMul>() : resident_blocks<4, InputKind::kSiluMul>();
+  }
+}
+
+// One wave: as many K splits as let the tiles fill the blocks that are resident at once (no block waits for a
+// second wave), each warp streaming its K range chunk by chunk. JETCHAT_W4_UNROLL / JETCHAT_W4_CHUNKS override
+// (measurement only).
+GemvPlan plan_gemv(const W4Weight& w, InputKind kind, int sm_count) {
+  static const int forced_u = [] { const char* e = std::getenv("JETCHAT_W4_UNROLL"); return e ? std::atoi(e) : 0; }();
+  static const int forced_chunks = [] { const char* e = std::getenv("JETCHAT_W4_CHUNKS"); return e ? std::atoi(e) : 0; }();
+  GemvPlan p;
+  p.u = forced_u == 4 || forced_u == 8 || forced_u == 16 ? forced_u : 8;
+  while (p.u > 4 && w.k % (8 * p.u)) p.u /= 2;
+  const int chunk = 8 * p.u;
+  const int64_t tiles = (w.n + kTileN - 1) / kTileN;
+  const int64_t warp_chunks = w.k / chunk;  // one warp per chunk at most splits
+  const int64_t resident = int64_t(resident_blocks(p.u, kind)) * sm_count;
+  const int64_t splits = std::clamp<int64_t>(resident / tiles, 1, (warp_chunks + kWarps - 1) / kWarps);
+  p.chunks = int(std::min<int64_t>((warp_chunks + splits * kWarps - 1) / (splits * kWarps), kMaxWarpInputs / chunk));
+  if (forced_chunks > 0) p.chunks = std::min(forced_chunks, kMaxWarpInputs / chunk);
+  p.grid = dim3(unsigned(tiles), unsigned((warp_chunks + int64_t(p.chunks) * kWarps - 1) / (int64_t(p.chunks) * kWarps)));
+  return p;
 }
 
 // One thread per 8 AWQ words (inputs 8kb..8kb+7 of one word column, 8 outputs) -> two output vectors.
@@ -309,19 +355,23 @@ __global__ void w4_dequantize_kernel(W4Weight w, int row0, int rows, __half* out
 }
 
 template <InputKind M>
-void launch_gemv(int u, dim3 grid, const GemvArgs& a, cudaStream_t stream) {
-  switch (u) {
-    case 16: w4_gemv_kernel<16, M><<<grid, kThreads, 0, stream>>>(a); break;
-    case 8: w4_gemv_kernel<8, M><<<grid, kThreads, 0, stream>>>(a); break;
-    default: w4_gemv_kernel<4, M><<<grid, kThreads, 0, stream>>>(a); break;
+void launch_gemv(const GemvPlan& p, const GemvArgs& a, cudaStream_t stream) {
+  switch (p.u) {
+    case 16: w4_gemv_kernel<16, M><<<p.grid, kThreads, 0, stream>>>(a, p.chunks); break;
+    case 8: w4_gemv_kernel<8, M><<<p.grid, kThreads, 0, stream>>>(a, p.chunks); break;
+    default: w4_gemv_kernel<4, M><<<p.grid, kThreads, 0, stream>>>(a, p.chunks); break;
   }
 }
 
 }  // namespace
 
 int64_t w4_gemv_scratch_floats(const W4Weight& w, int sm_count) {
-  const dim3 g = gemv_grid(w, pick_unroll(w, sm_count));
-  return g.y > 1 ? int64_t(g.y) * w.n + int64_t(g.x) * g.y : 0;
+  int64_t most = 0;
+  for (InputKind kind : {InputKind::kPlain, InputKind::kRmsNorm, InputKind::kSiluMul}) {
+    const dim3 g = plan_gemv(w, kind, sm_count).grid;
+    if (g.y > 1) most = std::max(most, int64_t(g.y) * w.n + int64_t(g.x) * g.y);
+  }
+  return most;
 }
 
 cudaError_t w4_repack(const uint32_t* awq_qweight, uint32_t* out, int n, int k, cudaStream_t stream) {
@@ -336,16 +386,16 @@ cudaError_t w4_gemv(const W4Weight& w, const GemvInput& x, const Epilogue& e, co
                     cudaStream_t stream) {
   if (w.n % 8 || w.group % kXBlock || w.k % w.group) return cudaErrorInvalidValue;
   if (x.kind == InputKind::kRmsNorm && !x.norm_w) return cudaErrorInvalidValue;
-  const int u = pick_unroll(w, sm_count);
-  const dim3 grid = gemv_grid(w, u);
+  const GemvPlan p = plan_gemv(w, x.kind, sm_count);
+  const dim3 grid = p.grid;
   if (grid.y > 1 && (int64_t(grid.y) * w.n + int64_t(grid.x) * grid.y > s.partial_floats ||
                      int(grid.x) > s.counter_count))
     return cudaErrorInvalidValue;
   const GemvArgs a{w, x, e, s};
   switch (x.kind) {
-    case InputKind::kPlain: launch_gemv<InputKind::kPlain>(u, grid, a, stream); break;
-    case InputKind::kRmsNorm: launch_gemv<InputKind::kRmsNorm>(u, grid, a, stream); break;
-    case InputKind::kSiluMul: launch_gemv<InputKind::kSiluMul>(u, grid, a, stream); break;
+    case InputKind::kPlain: launch_gemv<InputKind::kPlain>(p, a, stream); break;
+    case InputKind::kRmsNorm: launch_gemv<InputKind::kRmsNorm>(p, a, stream); break;
+    case InputKind::kSiluMul: launch_gemv<InputKind::kSiluMul>(p, a, stream); break;
   }
   return cudaGetLastError();
 }

@@ -3,7 +3,11 @@
 // in the prefill GEMMs on the GPU), perplexity within 0.5%. One model is quantized to 4 bits first (RTN, group
 // 32), so the fused W4 decode path (RMSNorm and SiLU gate inside the GEMVs) runs in the recorded graph; both
 // backends then decode with int8 activations per 32 inputs (the CPU where it has integer dot products, as the GPU
-// machines' Xeons do: the test prints the CPU backend). Skips when no CUDA device is present.
+// machines' Xeons do: the test prints the CPU backend). Their decode logits are held to 3e-2: the backends' inputs
+// differ by float rounding (fp16 KV cache on the GPU), and where that moves an input across an int8 rounding
+// boundary the product moves by a whole quantum (max|x| / 127): 1.2-1.9% after 3 layers on the H200. The kernel
+// itself is held to 2e-3 of the exact int8 product in test_cuda_ops.
+// Skips when no CUDA device is present.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -94,7 +98,7 @@ TEST(CudaEndToEnd, SameTokensLogitsAndPerplexityAsCpu) {
       std::vector<float> sc(static_cast<size_t>(vocab)), sg(static_cast<size_t>(vocab), NAN);
       tc.forward(*kc, &ids[size_t(i)], 1, i, false, sc.data());
       tg.forward(*kg, &ids[size_t(i)], 1, i, false, sg.data());
-      EXPECT_LT(rel_error(sg, sc), 1e-2) << "decode logits at " << i;
+      EXPECT_LT(rel_error(sg, sc), c.w4_group > 0 ? 3e-2 : 1e-2) << "decode logits at " << i;
     }
     tc.free_kv(*kc);
     tg.free_kv(*kg);
