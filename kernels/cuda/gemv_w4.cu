@@ -28,6 +28,7 @@ constexpr int kWarps = kThreads / 32;
 constexpr int kTileN = 32 * 4;  // outputs per block: 4 per lane, all warps on the same columns
 constexpr int kXBlock = 32;     // inputs per int8 quantisation block (as the CPU's kQ4Block)
 constexpr int kMaxU = 16;
+constexpr int kMaxChunks = 64;  // per warp (a bound for the K split's arithmetic only)
 
 // (1024 + nibble) in both halves, from the nibbles at bits 0 and 16 of w.
 __device__ __forceinline__ __half2 nibbles_to_half2(uint32_t w) {
@@ -50,100 +51,109 @@ struct GemvArgs {
 
 using InputKind = GemvInput::Kind;
 
-// Per-warp staging of the quantised inputs of the warp's K range: int8 values, and per 32-input block its scale
-// and sum of q.
-constexpr int kMaxWarpInputs = 1024;
-struct WarpInputs {
-  int8_t q[kMaxWarpInputs];
-  float d[kMaxWarpInputs / kXBlock];
-  int sum[kMaxWarpInputs / kXBlock];
+// A warp's quantised inputs of one chunk: int8 values, and per 32-input block its scale and sum of q.
+template <int U>
+struct StagedInputs {
+  int8_t q[8 * U];
+  float d[8 * U / kXBlock];
+  int sum[8 * U / kXBlock];
 };
 
-// Forms inputs k0 + V*lane .. + V - 1 (V = 8U / 32 per lane) of one chunk, quantises them per 32-input block into
-// `st` at chunk offset `at` and returns this lane's sum of squares of the raw inputs (RMSNorm; the norm weights
-// go into the product, 1/rms scales the sum at the end).
+// One chunk of a lane: U weight vectors (8U inputs of its 4 outputs), the scales and zeros of their groups, and
+// the lane's V = 8U / 32 raw inputs of the chunk (with the up half or the norm weights of a fused input), all
+// loaded before any is used.
 template <int U, InputKind M>
-__device__ __forceinline__ float stage_chunk(const GemvInput& in, int K, int k0, int at, int lane, WarpInputs& st) {
-  constexpr int V = U / 4;  // inputs per lane: 1, 2 or 4
-  constexpr int kLanesPerBlock = kXBlock / V;
-  float v[V];
-  const int k = k0 + V * lane;
-  if constexpr (V == 4) {
-    const float4 t = __ldg(reinterpret_cast<const float4*>(in.src + k));
-    v[0] = t.x, v[1] = t.y, v[2] = t.z, v[3] = t.w;
-  } else if constexpr (V == 2) {
-    const float2 t = __ldg(reinterpret_cast<const float2*>(in.src + k));
-    v[0] = t.x, v[1] = t.y;
-  } else {
-    v[0] = __ldg(in.src + k);
-  }
-  float ss = 0.0f;
-#pragma unroll
-  for (int i = 0; i < V; ++i) {
-    if constexpr (M == InputKind::kSiluMul) {
-      // Fast division: g / (1 + e^-g) is 0 or g well before the approximation matters.
-      const float up = __ldg(in.src + K + k + i);
-      v[i] = __fdividef(v[i], 1.0f + __expf(-v[i])) * up;
-    } else if constexpr (M == InputKind::kRmsNorm) {
-      ss += v[i] * v[i];
-      v[i] *= __ldg(in.norm_w + k + i);
-    }
-  }
-  float amax = 0.0f;
-#pragma unroll
-  for (int i = 0; i < V; ++i) amax = fmaxf(amax, fabsf(v[i]));
-#pragma unroll
-  for (int o = kLanesPerBlock / 2; o > 0; o /= 2) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
-  const float d = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-  int sum = 0;
-  uint32_t packed = 0;
-#pragma unroll
-  for (int i = 0; i < V; ++i) {
-    const int q = __float2int_rn(v[i] * inv);
-    sum += q;
-    packed |= uint32_t(q & 0xff) << (8 * i);
-  }
-#pragma unroll
-  for (int o = kLanesPerBlock / 2; o > 0; o /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-  if constexpr (V == 4) reinterpret_cast<uint32_t*>(st.q + at)[lane] = packed;
-  else if constexpr (V == 2) reinterpret_cast<uint16_t*>(st.q + at)[lane] = uint16_t(packed);
-  else st.q[at + lane] = int8_t(packed);
-  if (lane % kLanesPerBlock == 0) {
-    st.d[at / kXBlock + lane / kLanesPerBlock] = d;
-    st.sum[at / kXBlock + lane / kLanesPerBlock] = sum;
-  }
-  return ss;
-}
-
-// One chunk of a lane's weights: U vectors (8U inputs of its 4 outputs) and the scales and zeros of their groups.
-template <int U>
 struct Chunk {
   static constexpr int kBlocks = U * 8 / kXBlock;  // quantisation blocks per chunk
+  static constexpr int V = U / 4;                  // inputs per lane: 1, 2 or 4
   uint4 q[U];
   uint2 s[kBlocks];
   uint32_t z[kBlocks];
+  float x[V], aux[M == InputKind::kPlain ? 1 : V];
 
-  __device__ __forceinline__ void load(const W4Weight& w, int k0, int c4) {
-    const int wpr = w.n / 4;
-    const uint4* qp = reinterpret_cast<const uint4*>(w.qweight) + int64_t(k0 / 8) * wpr + c4;
+  __device__ __forceinline__ void load(const W4Weight& w, const GemvInput& in, int k0, int c4, int lane) {
+    if (c4 < w.n / 4) {
+      const int wpr = w.n / 4;
+      const uint4* qp = reinterpret_cast<const uint4*>(w.qweight) + int64_t(k0 / 8) * wpr + c4;
 #pragma unroll
-    for (int u = 0; u < U; ++u) q[u] = __ldg(qp + int64_t(u) * wpr);
+      for (int u = 0; u < U; ++u) q[u] = __ldg(qp + int64_t(u) * wpr);
 #pragma unroll
-    for (int b = 0; b < kBlocks; ++b) {
-      const int g = (k0 + b * kXBlock) / w.group;
-      s[b] = __ldg(reinterpret_cast<const uint2*>(w.scales + int64_t(g) * w.n) + c4);
-      z[b] = __ldg(w.qzeros + int64_t(g) * (w.n / 8) + c4 / 2);
+      for (int b = 0; b < kBlocks; ++b) {
+        const int g = (k0 + b * kXBlock) / w.group;
+        s[b] = __ldg(reinterpret_cast<const uint2*>(w.scales + int64_t(g) * w.n) + c4);
+        z[b] = __ldg(w.qzeros + int64_t(g) * (w.n / 8) + c4 / 2);
+      }
+    }
+    const int k = k0 + V * lane;
+    load_run(in.src + k, x);
+    if constexpr (M == InputKind::kSiluMul) load_run(in.src + w.k + k, aux);
+    if constexpr (M == InputKind::kRmsNorm) load_run(in.norm_w + k, aux);
+  }
+
+  __device__ __forceinline__ static void load_run(const float* p, float* v) {
+    if constexpr (V == 4) {
+      const float4 t = __ldg(reinterpret_cast<const float4*>(p));
+      v[0] = t.x, v[1] = t.y, v[2] = t.z, v[3] = t.w;
+    } else if constexpr (V == 2) {
+      const float2 t = __ldg(reinterpret_cast<const float2*>(p));
+      v[0] = t.x, v[1] = t.y;
+    } else {
+      v[0] = __ldg(p);
     }
   }
 
-  // acc[j] += sum over the chunk of w(k, 4 c4 + j) * x̂(k), the inputs staged at `at`.
-  __device__ __forceinline__ void multiply(const WarpInputs& st, int at, int c4, float acc[4]) const {
+  // Forms the chunk's inputs (gate or norm weights applied), quantises them per 32-input block into the warp's
+  // `st` and returns this lane's sum of squares of the raw inputs (RMSNorm: 1/rms scales the sum at the end).
+  __device__ __forceinline__ float stage(int lane, StagedInputs<U>& st) {
+    constexpr int kLanesPerBlock = kXBlock / V;
+    float v[V], ss = 0.0f;
+#pragma unroll
+    for (int i = 0; i < V; ++i) {
+      v[i] = x[i];
+      if constexpr (M == InputKind::kSiluMul) {
+        // Fast division: g / (1 + e^-g) is 0 or g well before the approximation matters.
+        v[i] = __fdividef(v[i], 1.0f + __expf(-v[i])) * aux[i];
+      } else if constexpr (M == InputKind::kRmsNorm) {
+        ss += v[i] * v[i];
+        v[i] *= aux[i];
+      }
+    }
+    float amax = 0.0f;
+#pragma unroll
+    for (int i = 0; i < V; ++i) amax = fmaxf(amax, fabsf(v[i]));
+#pragma unroll
+    for (int o = kLanesPerBlock / 2; o > 0; o /= 2) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+    const float d = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    int sum = 0;
+    uint32_t packed = 0;
+#pragma unroll
+    for (int i = 0; i < V; ++i) {
+      const int qv = __float2int_rn(v[i] * inv);
+      sum += qv;
+      packed |= uint32_t(qv & 0xff) << (8 * i);
+    }
+#pragma unroll
+    for (int o = kLanesPerBlock / 2; o > 0; o /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    __syncwarp();  // every lane is done reading the previous chunk staged here
+    if constexpr (V == 4) reinterpret_cast<uint32_t*>(st.q)[lane] = packed;
+    else if constexpr (V == 2) reinterpret_cast<uint16_t*>(st.q)[lane] = uint16_t(packed);
+    else st.q[lane] = int8_t(packed);
+    if (lane % kLanesPerBlock == 0) {
+      st.d[lane / kLanesPerBlock] = d;
+      st.sum[lane / kLanesPerBlock] = sum;
+    }
+    __syncwarp();
+    return ss;
+  }
+
+  // acc[j] += sum over the chunk of w(k, 4 c4 + j) * x̂(k).
+  __device__ __forceinline__ void multiply(const StagedInputs<U>& st, int c4, float acc[4]) const {
 #pragma unroll
     for (int b = 0; b < kBlocks; ++b) {
       int dot[4] = {0, 0, 0, 0};
 #pragma unroll
       for (int u = b * 4; u < b * 4 + 4; ++u) {
-        const int2 xw = *reinterpret_cast<const int2*>(st.q + at + 8 * u);  // inputs 8u..8u+3, 8u+4..8u+7
+        const int2 xw = *reinterpret_cast<const int2*>(st.q + 8 * u);  // inputs 8u..8u+3, 8u+4..8u+7
         const uint32_t words[4] = {q[u].x, q[u].y, q[u].z, q[u].w};
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
@@ -151,51 +161,47 @@ struct Chunk {
           dot[j] = __dp4a(int((words[j] >> 4) & 0x0f0f0f0fu), xw.y, dot[j]);
         }
       }
-      const float d = st.d[at / kXBlock + b];
-      const int xsum = st.sum[at / kXBlock + b];
       const __half* sc = reinterpret_cast<const __half*>(&s[b]);
 #pragma unroll
       for (int j = 0; j < 4; ++j)
-        acc[j] += __half2float(sc[j]) * d * float(dot[j] - awq_nibble(z[b], 4 * c4 + j) * xsum);
+        acc[j] += __half2float(sc[j]) * st.d[b] * float(dot[j] - awq_nibble(z[b], 4 * c4 + j) * st.sum[b]);
     }
   }
 };
 
 // Block (x, y): outputs 128x .. 128x + 127; warp w of it inputs from (8y + w) * chunks * 8U, `chunks` chunks of 8U
-// (fewer at the end of K). A lane keeps the next chunk's loads in flight while it multiplies one.
+// (fewer at the end of K). A lane keeps the next chunk's loads (weights and inputs) in flight while it stages and
+// multiplies one.
 template <int U, InputKind M>
 __global__ void __launch_bounds__(kThreads) w4_gemv_kernel(GemvArgs a, int chunks) {
   static_assert(U % 4 == 0 && U <= kMaxU, "a lane's loads cover whole 32-input blocks");
   constexpr int kChunk = 8 * U;
   __shared__ float red[kWarps][kTileN];
   __shared__ float warp_ss[kWarps];
-  __shared__ __align__(16) WarpInputs inputs[kWarps];
+  __shared__ __align__(16) StagedInputs<U> inputs[kWarps];
   __shared__ bool is_last;
   const int N = a.w.n, K = a.w.k, wpr = N / 4;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int c4 = blockIdx.x * 32 + lane;  // this lane's 4 columns: 4 c4 .. 4 c4 + 3
-  const int k0 = (blockIdx.y * kWarps + warp) * chunks * kChunk;  // 8U | K (pick_gemv)
+  const int k0 = (blockIdx.y * kWarps + warp) * chunks * kChunk;  // 8U | K (plan_gemv)
   const int n = max(0, min(chunks, (K - k0) / kChunk));          // chunks of this warp
   const bool active = c4 < wpr;
 
   float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
   float ss = 0.0f;
   if (n > 0) {
-    // The first weights, then the warp's inputs while they are in flight, then two chunks per round (no copies
-    // between the two register sets).
-    Chunk<U> c0, c1;
-    if (active) c0.load(a.w, k0, c4);
-    WarpInputs& st = inputs[warp];
-    for (int i = 0; i < n; ++i) ss += stage_chunk<U, M>(a.x, K, k0 + i * kChunk, i * kChunk, lane, st);
-    __syncwarp();
-    if (active) {
-      for (int i = 0; i < n; i += 2) {
-        if (i + 1 < n) c1.load(a.w, k0 + (i + 1) * kChunk, c4);
-        c0.multiply(st, i * kChunk, c4, acc);
-        if (i + 1 >= n) break;
-        if (i + 2 < n) c0.load(a.w, k0 + (i + 2) * kChunk, c4);
-        c1.multiply(st, (i + 1) * kChunk, c4, acc);
-      }
+    // Two chunks per round, so that the two register sets need no copies.
+    StagedInputs<U>& st = inputs[warp];
+    Chunk<U, M> c0, c1;
+    c0.load(a.w, a.x, k0, c4, lane);
+    for (int i = 0; i < n; i += 2) {
+      if (i + 1 < n) c1.load(a.w, a.x, k0 + (i + 1) * kChunk, c4, lane);
+      ss += c0.stage(lane, st);
+      if (active) c0.multiply(st, c4, acc);
+      if (i + 1 >= n) break;
+      if (i + 2 < n) c0.load(a.w, a.x, k0 + (i + 2) * kChunk, c4, lane);
+      ss += c1.stage(lane, st);
+      if (active) c1.multiply(st, c4, acc);
     }
   }
 
@@ -296,8 +302,8 @@ GemvPlan plan_gemv(const W4Weight& w, InputKind kind, int sm_count) {
   const int64_t warp_chunks = w.k / chunk;  // one warp per chunk at most splits
   const int64_t resident = int64_t(resident_blocks(p.u, kind)) * sm_count;
   const int64_t splits = std::clamp<int64_t>(resident / tiles, 1, (warp_chunks + kWarps - 1) / kWarps);
-  p.chunks = int(std::min<int64_t>((warp_chunks + splits * kWarps - 1) / (splits * kWarps), kMaxWarpInputs / chunk));
-  if (forced_chunks > 0) p.chunks = std::min(forced_chunks, kMaxWarpInputs / chunk);
+  p.chunks = int(std::min<int64_t>((warp_chunks + splits * kWarps - 1) / (splits * kWarps), kMaxChunks));
+  if (forced_chunks > 0) p.chunks = std::min(forced_chunks, kMaxChunks);
   p.grid = dim3(unsigned(tiles), unsigned((warp_chunks + int64_t(p.chunks) * kWarps - 1) / (int64_t(p.chunks) * kWarps)));
   return p;
 }
