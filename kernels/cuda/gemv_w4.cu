@@ -10,11 +10,12 @@
 // product of 4-bit weights and int8 inputs (8 dp4a), and the float result per block is s * d * (dot - z * sum q).
 // That is about 0.8 instructions per weight where fp16 dequantisation took 2.6, which made the fp16 kernel as
 // much issue- as memory-bound (ncu: 58% SM throughput at 0.51 of the copy bandwidth).
-// A warp covers 128 outputs (4 per lane) and 8U inputs: its U 16-byte loads per lane are issued first, then the
-// warp forms and quantises its own 8U inputs (plain, RMSNorm-weighted or SiLU-gated, GemvInput) in shared memory
-// without a block barrier, then multiplies. The 8 warps of a block split K; a K split across blocks ends in the
-// last-arriving block of the tile, which sums the partials in a fixed order (deterministic), so there is one
-// launch per product. dp4a exists from sm_61: this is also Xavier's (sm_72) path.
+// A block covers 128 outputs (4 per lane) and its 8 warps split its K range; each warp streams its part in chunks
+// of 8U inputs, the next chunk's loads (weights, scales, zeros and the raw inputs) in flight while it forms and
+// quantises one chunk's inputs in shared memory (plain, RMSNorm-weighted or SiLU-gated, GemvInput; no block
+// barrier) and multiplies. The grid is one wave (plan_gemv). A K split across blocks ends in the last-arriving
+// block of the tile, which sums the partials in a fixed order (deterministic), so there is one launch per product.
+// dp4a exists from sm_61: this is also Xavier's (sm_72) path.
 #include "cuda/ops.h"
 
 #include <algorithm>
@@ -280,11 +281,16 @@ int resident_blocks() {
   return n;
 }
 
+template <InputKind M>
+int resident_blocks(int u) {
+  return u == 16 ? resident_blocks<16, M>() : u == 8 ? resident_blocks<8, M>() : resident_blocks<4, M>();
+}
+
 int resident_blocks(int u, InputKind kind) {
   switch (kind) {
-    case InputKind::kPlain: return u == 16 ? resident_blocks<16, InputKind::kPlain>() : u == 8 ? resident_blocks<8, InputKind::kPlain>() : resident_blocks<4, InputKind::kPlain>();
-    case InputKind::kRmsNorm: return u == 16 ? resident_blocks<16, InputKind::kRmsNorm>() : u == 8 ? resident_blocks<8, InputKind::kRmsNorm>() : resident_blocks<4, InputKind::kRmsNorm>();
-    default: return u == 16 ? resident_blocks<16, InputKind::kSiluMul>() : u == 8 ? resident_blocks<8, InputKind::kSiluMul>() : resident_blocks<4, InputKind::kSiluMul>();
+    case InputKind::kPlain: return resident_blocks<InputKind::kPlain>(u);
+    case InputKind::kRmsNorm: return resident_blocks<InputKind::kRmsNorm>(u);
+    default: return resident_blocks<InputKind::kSiluMul>(u);
   }
 }
 
