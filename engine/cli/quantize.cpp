@@ -22,6 +22,7 @@ void add_quantize(CLI::App& app) {
   c->add_option("--calib", o->q.calib_path, "awq: calibration text (UTF-8)")->check(CLI::ExistingFile);
   c->add_option("--calib-tokens", o->q.calib_tokens, "awq: calibration tokens used");
   c->add_option("--calib-seq", o->q.calib_seq, "awq: tokens per calibration sequence");
+  c->add_flag("!--no-clip", o->q.clip, "awq: scales only, without the search for each group's clipping range");
   c->add_option("--threads", o->q.threads, "CPU threads (0: all cores)");
   c->callback([o] {
     const auto t0 = std::chrono::steady_clock::now();

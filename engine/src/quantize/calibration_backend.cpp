@@ -12,6 +12,11 @@ void CalibrationBackend::watch(const Tensor* weights[kLinearCount]) {
   output.clear();
 }
 
+void CalibrationBackend::unwatch() {
+  for (auto& w : watched_) w = nullptr;
+  after_down_ = false;
+}
+
 void CalibrationBackend::append(std::vector<float>& to, Backend& b, const Tensor& t) {
   const size_t at = to.size();
   to.resize(at + size_t(t.rows * t.cols));

@@ -22,9 +22,14 @@ class CalibrationBackend final : public Backend {
   // The weights whose inputs are recorded (their data pointers identify them), the hidden states embed() hands
   // out in order ([tokens, hidden] f32), and where inputs and outputs are collected ([tokens, cols] each).
   void watch(const Tensor* weights[kLinearCount]);
+  // Stops recording, keeping what was recorded. Called before the watched weights are freed: a later
+  // allocation at the same address (the scale search's trial weights) must not be taken for them.
+  void unwatch();
   void feed(const std::vector<float>* hidden) { hidden_ = hidden, cursor_ = 0; }
   std::vector<float> inputs[kLinearCount];
   std::vector<float> output;
+
+  Backend& inner() { return *inner_; }  // the same device without the recording
 
   std::string name() const override { return "calibration over " + inner_->name(); }
   Result<Tensor> alloc(DType d, int64_t r, int64_t c) override { return inner_->alloc(d, r, c); }

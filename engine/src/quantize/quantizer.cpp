@@ -15,6 +15,7 @@
 #include "json_util.h"
 #include "model_config.h"
 #include "models/architecture.h"
+#include "quantize/awq_clip.h"
 #include "quantize/awq_search.h"
 #include "quantize/calibration_backend.h"
 #include "quantize/rtn.h"
@@ -124,6 +125,7 @@ struct Calibration {
     backend.feed(&hidden);
     for (size_t s = 0; s + size_t(seq) <= ids.size(); s += size_t(seq))
       (*tr)->forward(*kv, ids.data() + s, seq, 0, false, nullptr);
+    backend.unwatch();
     (*tr)->free_kv(*kv);
     hidden.swap(backend.output);
     return Status::ok();
@@ -264,8 +266,9 @@ Status quantize_model(const std::string& in_dir, const std::string& out_dir, con
         std::vector<const std::vector<float>*> ws;
         for (const auto& p : f.consumers) ws.push_back(&f32[p + ".weight"]);
         const int64_t cols = ck.find(f.consumers[0] + ".weight")->shape[1];
-        found.push_back(search_awq_scales(calib->backend.inputs[f.input], cols, ws, o.group, calib->backend));
+        found.push_back(search_awq_scales(calib->backend.inputs[f.input], cols, ws, o.group, calib->backend.inner()));
       }
+      std::vector<float> applied[kLinearCount];  // the scales each product's input was divided by; empty: none
       for (size_t i = 0; i < folds.size(); ++i) {
         const Fold& f = folds[i];
         const std::vector<float>& sc = found[i].scales;
@@ -285,6 +288,22 @@ Status quantize_model(const std::string& in_dir, const std::string& out_dir, con
           for (size_t j = 0; j < cols; ++j) f32[n.v_bias][j] /= sc[j];
           changed.insert(n.v_bias);
         }
+        applied[f.input] = sc;
+      }
+      // Clipping, on the scaled weights and inputs. Not for q and k (nor InternLM2's wqkv that holds them): their
+      // error passes through the attention's softmax, which the output error of the linear does not see.
+      struct Clipped {
+        std::string linear;
+        Linear input;
+      };
+      std::vector<Clipped> clips = {{n.o, kO}, {n.gate, kGateUp}, {n.up, kGateUp}, {n.down, kDown}};
+      if (n.qkv.size() == 3) clips.push_back({n.qkv[2], kQkv});
+      for (const auto& [linear, input] : clips) {
+        const std::string name = linear + ".weight";
+        if (!o.clip || !linear_weights.count(name)) continue;
+        const int64_t cols = ck.find(name)->shape[1];
+        const GroupGram gram = group_gram(calib->backend.inputs[input], cols, applied[input], o.group);
+        clip_search(f32[name].data(), int64_t(f32[name].size()) / cols, gram);
       }
     }
     for (const auto& name : by_layer[size_t(l)]) {

@@ -17,6 +17,7 @@ struct QuantizeOptions {
   std::string calib_path;     // awq: UTF-8 calibration text
   int calib_tokens = 4096;    // awq: tokens of the text used, in sequences of calib_seq
   int calib_seq = 512;
+  bool clip = true;           // awq: also search each group's clipping range (AutoAWQ's apply_clip)
   int threads = 0;            // CPU threads for the calibration forward pass and the search
   std::function<void(int done, int total)> progress;  // per layer
 };
