@@ -95,7 +95,7 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # cover what dpkg-shlibdeps finds for the native jetchat-cli).
 set(_libdeps "")
 if(NOT JETCHAT_DEB_SHLIBDEPS)
-  set(_libdeps ", libc6, libgcc-s1, libstdc++6, libsentencepiece0, libpcre2-8-0, libcpp-httplib0.11")
+  set(_libdeps ", libc6, libgcc-s1, libstdc++6, libsentencepiece0, libpcre2-8-0, libutf8proc2, libcpp-httplib0.11")
 endif()
 # A CUDA build links the CUDA runtime and cuBLAS dynamically. They come from NVIDIA's apt repositories (on Jetson,
 # JetPack's); a toolkit installed by a .run file is owned by no package, which dpkg-shlibdeps silently skips.

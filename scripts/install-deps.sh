@@ -16,7 +16,7 @@ SUDO=""
 
 # systemd (systemd-analyze verify), groff-base (man pages rendered) and desktop-file-utils: scripts/test-packages.sh.
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
-      libsentencepiece-dev sentencepiece libpcre2-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
+      libsentencepiece-dev sentencepiece libpcre2-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
       libcpp-httplib-dev nodejs curl systemd groff-base desktop-file-utils)
 if [ "$want_app" = 1 ]; then
   pkgs+=(qt6-base-dev qt6-base-dev-tools qt6-declarative-dev qt6-declarative-dev-tools qt6-tools-dev qt6-tools-dev-tools

@@ -13,7 +13,7 @@ jobs=$(nproc)
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export JETCHAT_AARCH64_SYSROOT=$PWD/build-aarch64-sysroot
 sysroot=$JETCHAT_AARCH64_SYSROOT
-debs=(libsentencepiece0:arm64 libsentencepiece-dev:arm64 libpcre2-8-0:arm64 libpcre2-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
+debs=(libsentencepiece0:arm64 libsentencepiece-dev:arm64 libpcre2-8-0:arm64 libpcre2-dev:arm64 libutf8proc2:arm64 libutf8proc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
       libcpp-httplib0.11:arm64 libcpp-httplib-dev:arm64 libssl3:arm64 libssl-dev:arm64 libbrotli1:arm64
       libbrotli-dev:arm64 zlib1g:arm64 zlib1g-dev:arm64 nlohmann-json3-dev libcli11-dev)
 stamp="$sysroot/.packages"

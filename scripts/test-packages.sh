@@ -70,8 +70,8 @@ deb_has "$app_deb" /usr/bin/jetchat /usr/lib/systemd/system/jetchat-kiosk.servic
   /usr/share/doc/jetchat/copyright /usr/share/jetchat/models/jetchat-demo/config.json \
   /usr/share/jetchat/models/jetchat-demo/model.safetensors /usr/share/jetchat/models/jetchat-demo/tokenizer.model
 # Shared libraries (dpkg-shlibdeps) and what the maintainer scripts call.
-field_has "$cli_deb" Depends adduser libc6 libstdc++6 libsentencepiece0 libpcre2-8-0 libcpp-httplib0.11
-field_has "$app_deb" Depends adduser libc6 libstdc++6 libsentencepiece0 libpcre2-8-0 libqt6core6 libqt6gui6 libqt6qml6 libqt6quick6
+field_has "$cli_deb" Depends adduser libc6 libstdc++6 libsentencepiece0 libpcre2-8-0 libutf8proc2 libcpp-httplib0.11
+field_has "$app_deb" Depends adduser libc6 libstdc++6 libsentencepiece0 libpcre2-8-0 libutf8proc2 libqt6core6 libqt6gui6 libqt6qml6 libqt6quick6
 # A file in both packages makes the second one fail to install.
 both=$(comm -12 <(dpkg-deb -c "$app_deb" | grep -v '^d' | awk '{print $6}' | sort) \
                 <(dpkg-deb -c "$cli_deb" | grep -v '^d' | awk '{print $6}' | sort))

@@ -114,6 +114,7 @@ Result<std::unique_ptr<ByteLevelBpe>> ByteLevelBpe::create(const BpeVocabulary& 
   if (!splitter) return splitter.status();
   bpe->splitter_ = std::move(splitter.value());
   bpe->ignore_merges_ = vocab.ignore_merges;
+  bpe->normalizers_ = vocab.normalizers;
   return bpe;
 }
 
@@ -136,6 +137,8 @@ std::optional<int32_t> ByteLevelBpe::find_piece(std::string_view piece) const {
 }
 
 void ByteLevelBpe::encode(std::string_view text, std::vector<int32_t>& ids) const {
+  std::string normalized;
+  if (!normalizers_.empty()) normalized = normalize(text, normalizers_), text = normalized;
   for (std::string_view word : splitter_->split(text)) encode_word(word, ids);
 }
 

@@ -14,6 +14,7 @@
 
 #include "jetchat/status.h"
 #include "regex_splitter.h"
+#include "text_normalizer.h"
 
 namespace jetchat {
 
@@ -37,6 +38,7 @@ struct BpeVocabulary {
   std::vector<std::pair<std::string, std::string>> merges;  // rank order
   std::string pattern;         // pre-tokenizer regex
   bool ignore_merges = false;  // a word that is itself a piece becomes that token without merging (Llama-3)
+  std::vector<UnicodeForm> normalizers;  // applied in order to text before the pre-tokenizer (Qwen2: NFC)
   std::vector<AddedToken> added;
   int32_t bos_id = -1, eos_id = -1, eot_id = -1;
   bool add_bos = false;
@@ -47,7 +49,8 @@ class ByteLevelBpe {
   // `where` names the source file in errors. Every one of the 256 bytes must have a piece.
   static Result<std::unique_ptr<ByteLevelBpe>> create(const BpeVocabulary& vocab, const std::string& where);
 
-  // Appends the ids of `text` (no added-token matching: the caller has cut those out).
+  // Appends the ids of `text`, normalized first (no added-token matching: the caller has cut those out, and
+  // added tokens are matched on the text as given, as HF does for tokens with "normalized": false).
   void encode(std::string_view text, std::vector<int32_t>& ids) const;
   int size() const { return int(pieces_.size()); }
   // Piece spelling and raw bytes of an id; empty for ids without a piece.
@@ -71,6 +74,7 @@ class ByteLevelBpe {
   int32_t byte_ids_[256] = {};
   std::unique_ptr<RegexSplitter> splitter_;
   bool ignore_merges_ = false;
+  std::vector<UnicodeForm> normalizers_;
 };
 
 }  // namespace jetchat

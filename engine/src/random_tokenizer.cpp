@@ -60,6 +60,7 @@ Result<FamilyTokenizerIds> write_family_tokenizer(const std::string& family, int
   };
   for (const std::string& s : specials) vocab->added.push_back({s, id_of(s), true});
   vocab->ignore_merges = family == "llama3";
+  if (family == "qwen2") vocab->normalizers = {UnicodeForm::kNFC};  // as Qwen2's own tokenizer.json
   FamilyTokenizerIds ids;
   ids.vocab_size = int(vocab->pieces.size() + specials.size());
   nlohmann::ordered_json config = {{"tokenizer_class", "PreTrainedTokenizerFast"},

@@ -50,6 +50,23 @@ Result<std::string> read_pre_tokenizer(const nlohmann::json& pre, const std::str
   return unsupported(path, "pre_tokenizer " + pre.dump().substr(0, 200));
 }
 
+// The normalizer: null, one Unicode normal form, or a Sequence of them (nested Sequences flattened).
+Status read_normalizer(const nlohmann::json& n, const std::string& path, std::vector<UnicodeForm>& forms) {
+  if (n.is_null()) return Status::ok();
+  const std::string type = type_of(n);
+  if (auto form = unicode_form(type)) {
+    forms.push_back(*form);
+    return Status::ok();
+  }
+  if (type == "Sequence" && n.contains("normalizers") && n["normalizers"].is_array()) {
+    for (const auto& part : n["normalizers"]) JETCHAT_TRY(read_normalizer(part, path, forms));
+    return Status::ok();
+  }
+  return Status(StatusCode::kUnsupported,
+                path + ": normalizer '" + (type.empty() ? n.dump().substr(0, 200) : type) +
+                    "' is not supported; JetChat applies NFC, NFD, NFKC and NFKD, alone or in a Sequence");
+}
+
 // Split "a b" (merges as older files write them) or ["a", "b"] (newer ones).
 bool read_merge(const nlohmann::json& m, std::pair<std::string, std::string>& out) {
   if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
@@ -94,10 +111,8 @@ Result<BpeVocabulary> read_tokenizer_json(const std::string& path) {
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
     if (model.contains(key) && model[key].is_string() && !model[key].get<std::string>().empty())
       return unsupported(path, std::string("BPE with a ") + key);
-  if (const std::string norm = type_of(j->value("normalizer", nlohmann::json())); !norm.empty() && norm != "NFC")
-    return unsupported(path, "normalizer '" + norm + "'");
-
   BpeVocabulary v;
+  JETCHAT_TRY(read_normalizer(j->value("normalizer", nlohmann::json()), path, v.normalizers));
   auto pattern = read_pre_tokenizer(j->value("pre_tokenizer", nlohmann::json()), path);
   if (!pattern) return pattern.status();
   v.pattern = *pattern;
@@ -165,9 +180,13 @@ nlohmann::ordered_json tokenizer_json(const BpeVocabulary& v) {
             {"pair", {special(0), sequence("A", 0), special(1), sequence("B", 1)}},
             {"special_tokens", {{bos, {{"id", bos}, {"ids", {v.bos_id}}, {"tokens", {bos}}}}}}};
   }
+  json normalizer = nullptr;
+  for (UnicodeForm f : v.normalizers) normalizer.push_back({{"type", unicode_form_name(f)}});
+  if (normalizer.size() == 1) normalizer = normalizer[0];
+  else if (normalizer.size() > 1) normalizer = {{"type", "Sequence"}, {"normalizers", normalizer}};
   return {{"version", "1.0"},
           {"added_tokens", added},
-          {"normalizer", nullptr},
+          {"normalizer", normalizer},
           {"pre_tokenizer",
            {{"type", "Sequence"},
             {"pretokenizers",

@@ -10,13 +10,13 @@
 
 namespace jetchat {
 
-// Anything this reader cannot reproduce exactly (another model type, byte fallback, other normalizers or
-// pre-tokenizers) is refused with kUnsupported rather than tokenized differently. Qwen2's NFC normalizer is
-// accepted without being applied: text is expected in NFC, as keyboards and chat front ends produce it.
+// Anything this reader cannot reproduce exactly (another model type, byte fallback, normalizers other than the
+// Unicode normal forms, other pre-tokenizers) is refused with kUnsupported rather than tokenized differently.
+// A normalizer (Qwen2's NFC; NFD, NFKC, NFKD; a Sequence of them) is applied to text before the pre-tokenizer.
 Result<BpeVocabulary> read_tokenizer_json(const std::string& path);
 
-// The tokenizer.json that read_tokenizer_json reads back as `vocab` (for random-weight models and tests): a Split +
-// ByteLevel pre-tokenizer, the BPE model with [a, b] merges, the added tokens, a post-processor that prepends BOS
+// The tokenizer.json that read_tokenizer_json reads back as `vocab` (for random-weight models and tests): its
+// normalizers, a Split + ByteLevel pre-tokenizer, the BPE model with [a, b] merges, the added tokens, a post-processor that prepends BOS
 // when vocab.add_bos, a ByteLevel decoder.
 nlohmann::ordered_json tokenizer_json(const BpeVocabulary& vocab);
 

@@ -357,6 +357,72 @@ TEST(ByteLevelBpe, TokenizerJsonAndGgufGiveTheSameIds) {
   }
 }
 
+// tokenizer.json normalizers, read from the file. Texts whose normal forms differ, with the ids and bytes they
+// must give: é as e + U+0301 (NFC: C3 A9), the Hangul syllable 한 as three conjoining jamo U+1112 U+1161 U+11AB
+// (NFC: ED 95 9C), the ligature ﬁ (NFKC: "fi"). One merge, "Ã" + "©" (the pieces of bytes C3 and A9), makes
+// the composed é a single id: 256.
+TEST(ByteLevelBpe, NormalizersFromTokenizerJsonApplyBeforeBpe) {
+  BpeVocabulary v = hand_vocab({{"Ã", "©"}});
+  auto load = [&](const nlohmann::ordered_json& normalizer) {
+    auto j = tokenizer_json(v);
+    j["normalizer"] = normalizer;
+    auto t = Tokenizer::load(json_dir("bpe_normalizer", j));
+    EXPECT_TRUE(t) << t.status().message();
+    return t ? std::move(t.value()) : nullptr;
+  };
+  const std::string decomposed = "cafe\xcc\x81", composed = "caf\xc3\xa9";
+  const std::string jamo = "\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab", syllable = "\xed\x95\x9c";
+  const Ids composed_ids = {'c', 'a', 'f', 256}, decomposed_ids = {'c', 'a', 'f', 'e', 0xcc, 0x81};
+
+  auto none = load(nullptr), nfc = load({{"type", "NFC"}}), nfd = load({{"type", "NFD"}});
+  ASSERT_TRUE(none && nfc && nfd);
+  EXPECT_EQ(none->encode(decomposed, false), decomposed_ids) << "no normalizer: the bytes as given";
+  EXPECT_EQ(nfc->encode(decomposed, false), composed_ids);
+  EXPECT_EQ(nfc->encode(composed, false), composed_ids);
+  EXPECT_EQ(nfc->decode(nfc->encode(decomposed, false)), composed);
+  EXPECT_EQ(nfc->encode(jamo, false), (Ids{0xed, 0x95, 0x9c}));
+  EXPECT_EQ(nfc->decode(nfc->encode(jamo, false)), syllable);
+  EXPECT_EQ(none->encode(jamo, false).size(), 9u);
+  EXPECT_EQ(nfd->encode(composed, false), decomposed_ids);
+  EXPECT_EQ(nfd->decode(nfd->encode(syllable, false)), jamo);
+  // Invalid UTF-8 stays as bytes; the valid text on either side is still normalized.
+  EXPECT_EQ(nfc->encode("e\xcc\x81\xff" + decomposed, false), (Ids{256, 0xff, 'c', 'a', 'f', 256}));
+  // Added tokens are matched on the text as given, the text between them normalized.
+  v.added = {{"<|im_start|>", 257, true}};
+  auto with_added = load({{"type", "NFC"}});
+  ASSERT_TRUE(with_added);
+  EXPECT_EQ(with_added->encode("<|im_start|>" + decomposed, false, true), (Ids{257, 'c', 'a', 'f', 256}));
+
+  // A Sequence applies its parts in order: NFKD then NFC turns the ligature into "fi" and composes é.
+  auto seq = load({{"type", "Sequence"}, {"normalizers", {{{"type", "NFKD"}}, {{"type", "NFC"}}}}});
+  ASSERT_TRUE(seq);
+  EXPECT_EQ(seq->decode(seq->encode("\xef\xac\x81" + decomposed, false)), "fi" + composed);
+  EXPECT_EQ(nfc->decode(nfc->encode("\xef\xac\x81", false)), "\xef\xac\x81") << "NFC keeps compatibility characters";
+
+  // What tokenizer_json writes for normalizers reads back as the same ones.
+  v.normalizers = {UnicodeForm::kNFKD, UnicodeForm::kNFC};
+  auto written = Tokenizer::load(json_dir("bpe_normalizer_written", tokenizer_json(v)));
+  ASSERT_TRUE(written) << written.status().message();
+  EXPECT_EQ((*written)->decode((*written)->encode("\xef\xac\x81" + decomposed, false)), "fi" + composed);
+}
+
+TEST(ByteLevelBpe, UnsupportedNormalizersAreRefusedByName) {
+  auto j = tokenizer_json(hand_vocab({}));
+  for (const auto& [normalizer, name] :
+       std::vector<std::pair<nlohmann::ordered_json, std::string>>{
+           {{{"type", "Lowercase"}}, "Lowercase"},
+           {{{"type", "Sequence"}, {"normalizers", {{{"type", "NFC"}}, {{"type", "Replace"}}}}}, "Replace"},
+           {{{"type", "BertNormalizer"}, {"lowercase", true}}, "BertNormalizer"}}) {
+    j["normalizer"] = normalizer;
+    auto t = Tokenizer::load(json_dir("bpe_normalizer_bad", j));
+    ASSERT_FALSE(t) << name;
+    EXPECT_EQ(t.status().code(), StatusCode::kUnsupported);
+    EXPECT_NE(t.status().message().find("tokenizer.json: normalizer '" + name + "' is not supported"),
+              std::string::npos)
+        << t.status().message();
+  }
+}
+
 TEST(ByteLevelBpe, TokenizerConfigNamesBosAndEos) {
   BpeVocabulary v = trained_vocab(llama3_pretokenizer_pattern());
   auto t = Tokenizer::load(json_dir("bpe_config", tokenizer_json(v),
