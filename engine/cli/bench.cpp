@@ -150,7 +150,9 @@ void add_bench(CLI::App& app) {
   c->add_option("--prefill-tokens", o->prefill_tokens, "prompt length of the prefill measurement (0: skip)");
   c->add_option("--long-context", o->long_context, "also decode after filling this many tokens (0: skip)");
   c->add_option("--ctx", o->context, "context length (0: what the runs need)");
-  c->add_flag("--kernels", o->kernels, "time each distinct matrix-vector product and decode attention (achieved GB/s)");
+  c->add_flag("--kernels", o->kernels,
+              "time each distinct matrix-vector product and decode attention (achieved GB/s); on a GPU also each "
+              "layer matrix's product for one prefill chunk (TFLOP/s)");
   c->add_flag("--no-graphs", o->no_graphs, "with --random-w4 on cuda: run decode steps without CUDA graphs");
   c->add_flag("--json", o->json, "print one JSON object");
   c->callback([o] {
@@ -272,15 +274,6 @@ void add_bench(CLI::App& app) {
       for (const Mat& m : mats) {
         const Tensor* w = m.member ? &(L.*m.member) : &mw.lm_head;
         const int64_t in_cols = m.input == Input::kGated ? 2 * w->cols : w->cols;
-        std::vector<float> xs(static_cast<size_t>(in_cols));
-        uint32_t r = 42;
-        for (auto& v : xs) v = float((r = r * 1664525u + 1013904223u) >> 8) / float(1 << 24) * 2.0f - 1.0f;
-        auto x = b.upload(HostMatrix{DType::kF32, 1, in_cols, xs.data()}, DType::kF32);
-        auto y = b.alloc(DType::kF32, 1, w->rows);
-        auto scratch_in = b.alloc(DType::kF32, 1, w->cols);  // xn or ffn of the composed fallback
-        auto scratch_out = b.alloc(DType::kF32, 1, w->rows);
-        for (auto* t : {&x, &y, &scratch_in, &scratch_out})
-          if (!*t) return void(fail(t->status()));
         // Inputs: the weights of every layer in turn (same shape), so each call streams a matrix from DRAM.
         std::vector<const Tensor*> copies;
         if (m.member)
@@ -288,17 +281,43 @@ void add_bench(CLI::App& app) {
         else
           copies.push_back(w);
         const Tensor& norm = m.member ? L.attn_norm : mw.final_norm;
-        size_t at = 0;
-        auto call = [&] {
-          const Tensor& wc = *copies[at++ % copies.size()];
-          switch (m.input) {
-            case Input::kNormed: b.rmsnorm_matmul(*y, *scratch_in, *x, norm, eps, wc, nullptr); break;
-            case Input::kPlain: b.matmul_add(*y, *x, wc, nullptr, *scratch_out); break;
-            case Input::kGated: b.silu_mul_matmul_add(*y, *x, wc, *scratch_in, *scratch_out); break;
-          }
-        };
         const int reps = int(std::max<size_t>(copies.size(), 32));
-        auto sec = b.time_per_call(call, reps);
+        // Seconds per product of `rows` tokens (an input the size of the matrix's, pseudo-random, never zero),
+        // or per call of a CPU's best calls when `each` is given.
+        auto time_product = [&](int64_t rows, std::vector<double>* each) -> Result<double> {
+          std::vector<float> xs(static_cast<size_t>(rows * in_cols));
+          uint32_t r = 42;
+          for (auto& v : xs) v = float((r = r * 1664525u + 1013904223u) >> 8) / float(1 << 24) * 2.0f - 1.0f;
+          auto x = b.upload(HostMatrix{DType::kF32, rows, in_cols, xs.data()}, DType::kF32);
+          auto y = b.alloc(DType::kF32, rows, w->rows);
+          auto scratch_in = b.alloc(DType::kF32, rows, w->cols);  // xn or ffn of the composed fallback
+          auto scratch_out = b.alloc(DType::kF32, rows, w->rows);
+          auto release = [&] {
+            for (auto* t : {&x, &y, &scratch_in, &scratch_out})
+              if (*t) b.free(**t);
+          };
+          for (auto* t : {&x, &y, &scratch_in, &scratch_out})
+            if (!*t) {
+              const Status st = t->status();
+              release();
+              return st;
+            }
+          size_t at = 0;
+          auto call = [&] {
+            const Tensor& wc = *copies[at++ % copies.size()];
+            switch (m.input) {
+              case Input::kNormed: b.rmsnorm_matmul(*y, *scratch_in, *x, norm, eps, wc, nullptr); break;
+              case Input::kPlain: b.matmul_add(*y, *x, wc, nullptr, *scratch_out); break;
+              case Input::kGated: b.silu_mul_matmul_add(*y, *x, wc, *scratch_in, *scratch_out); break;
+            }
+          };
+          auto sec = b.time_per_call(call, reps);
+          if (sec && each) *each = time_each_call(call, 4 * reps);
+          release();
+          return sec;
+        };
+        std::vector<double> each;
+        auto sec = time_product(1, device == DeviceKind::kCpu ? &each : nullptr);
         if (!sec) return void(fail(sec.status()));
         const double bytes = double(w->bytes) + double(in_cols + w->rows) * 4;
         static const char* const kInputNames[] = {"rmsnorm", "plain", "silu_mul"};
@@ -308,15 +327,21 @@ void add_bench(CLI::App& app) {
                            {"fraction_of_copy_bandwidth", copy_bandwidth > 0 ? bytes / *sec / copy_bandwidth : 0}});
         if (device == DeviceKind::kCpu) {
           // The mean above counts whatever else the shared machine runs; the best single call is the kernel's.
-          const std::vector<double> each = time_each_call(call, 4 * reps);
           const double us_best = best(each) * 1e6, us_median = median(each) * 1e6;
           kernels.back()["us_best"] = us_best;
           kernels.back()["us_median"] = us_median;
           kernels.back()["gb_s_best"] = bytes / us_best / 1e3;
           // Per token: every layer's copy of a layer matrix, the head once.
           matmul_ms_best += us_best / 1e3 * double(copies.size());
+        } else if (m.member) {
+          // The same product for one prefill chunk, as prefill issues it (prefill takes the head for one row).
+          auto chunk = time_product(Transformer::kChunk, nullptr);
+          if (!chunk) return void(fail(chunk.status()));
+          kernels.back()["prefill_tokens"] = Transformer::kChunk;
+          kernels.back()["prefill_us"] = *chunk * 1e6;
+          const double flop = 2.0 * Transformer::kChunk * double(w->rows) * double(w->cols);
+          kernels.back()["prefill_tflop_s"] = flop / *chunk / 1e12;
         }
-        for (auto* t : {&x, &y, &scratch_in, &scratch_out}) b.free(**t);
       }
       // Decode attention of one layer (RoPE of the query and the new key, their append, the softmax over the
       // cache) over the prompt's and the long context's keys, the layers' caches in turn.
@@ -401,7 +426,11 @@ void add_bench(CLI::App& app) {
                   (long long)k["rows"].get<int64_t>(), (long long)k["cols"].get<int64_t>(),
                   k["dtype"].get<std::string>().c_str(), k["us"].get<double>(), k["gb_s"].get<double>(),
                   k.contains("us_best") ? (" (best " + std::to_string(k["us_best"].get<double>()) + " us)").c_str()
-                                        : "");
+                  : k.contains("prefill_us")
+                      ? (" (" + std::to_string(k["prefill_tokens"].get<int>()) + " tokens: " +
+                         std::to_string(k["prefill_us"].get<double>()) + " us, " +
+                         std::to_string(k["prefill_tflop_s"].get<double>()) + " TFLOP/s)").c_str()
+                      : "");
     if (matmul_ms_best > 0) std::printf("  matrices of one decode step (best calls): %.3f ms\n", matmul_ms_best);
     std::printf("  peak backend memory %.1f MiB, peak resident memory %.1f MiB\n",
                 double(b.peak_bytes_in_use()) / (1 << 20), double(peak_rss) / (1 << 20));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_set>
 
@@ -23,8 +24,8 @@ size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 // cuBLAS workspace set explicitly so that recording a graph never makes cuBLAS allocate (NVIDIA recommends
 // at least 32 MiB on Hopper).
 constexpr size_t kCublasWorkspace = size_t(32) << 20;
-// The prefill path dequantises W4 matrices into fp16 in slices of at most this many elements, so its scratch
-// stays bounded (64 MiB) whatever the model; a slice of 32M weights is still a large, efficient GEMM.
+// The prefill path without the W4 GEMM dequantises W4 matrices into fp16 in slices of at most this many elements,
+// so its scratch stays bounded (64 MiB) whatever the model; a slice of 32M weights is still a large, efficient GEMM.
 constexpr int64_t kDequantSliceElems = int64_t(32) << 20;
 // Split-K counters: one per 256-output tile; enough for outputs up to 4M.
 constexpr int kSplitKCounters = 1 << 14;
@@ -45,6 +46,12 @@ cudaDataType cuda_type(DType t) {
     case DType::kBF16: return CUDA_R_16BF;
     default: return CUDA_R_32F;
   }
+}
+
+// JETCHAT_W4_PREFILL=dequant keeps 4-bit prefill on dequantise + cuBLAS where the W4 GEMM exists (measurement only).
+bool dequant_prefill_forced() {
+  const char* e = std::getenv("JETCHAT_W4_PREFILL");
+  return e && std::string(e) == "dequant";
 }
 
 }  // namespace
@@ -81,6 +88,7 @@ Status CudaBackend::init() {
   JETCHAT_CUDA_TRY(cudaMalloc(&d_out_id_, sizeof(int32_t)));
   JETCHAT_CUDA_TRY(cudaMallocHost(&h_out_id_, sizeof(int32_t)));
   JETCHAT_CUDA_TRY(cudaEventCreateWithFlags(&step_copied_, cudaEventDisableTiming));
+  w4_gemm_ = w4_gemm_available() && !dequant_prefill_forced();
   return Status::ok();
 }
 
@@ -356,12 +364,23 @@ void CudaBackend::matmul_q4(const Epilogue& e, const Tensor& x, const Tensor& w)
     in.src = static_cast<const float*>(x.data);
     return gemv_q4(e, in, w);
   }
-  // Prefill: tensor cores through cuBLAS on fp16 slices of the dequantised weight.
-  const int slice = int(std::max<int64_t>(8, std::min<int64_t>(q.n, kDequantSliceElems / q.k) / 8 * 8));
+  // Prefill: tensor cores on fp16 activations, through the W4 GEMM where the GPU has it, else through cuBLAS on
+  // fp16 slices of the dequantised weight.
   note(ensure(act16_, size_t(n) * size_t(q.k) * 2));
-  note(ensure(dequant_, size_t(slice) * size_t(q.k) * 2));
   if (!status_.is_ok()) return;
   NOTE(f32_to(WType::kF16, static_cast<const float*>(x.data), int64_t(n) * q.k, act16_.ptr, stream_));
+  if (w4_gemm_ && w4_gemm_supported(q)) {
+    const int64_t need = w4_gemm_scratch_floats(q, n, prop_.multiProcessorCount);
+    note(ensure(splitk_partial_, size_t(std::max<int64_t>(need, 1)) * 4));
+    if (!status_.is_ok()) return;
+    const SplitKScratch s{static_cast<float*>(splitk_partial_.ptr), int64_t(splitk_partial_.bytes / 4),
+                          static_cast<unsigned*>(splitk_counters_.ptr), kSplitKCounters};
+    NOTE(w4_gemm(q, static_cast<const __half*>(act16_.ptr), n, e, s, prop_.multiProcessorCount, stream_));
+    return;
+  }
+  const int slice = int(std::max<int64_t>(8, std::min<int64_t>(q.n, kDequantSliceElems / q.k) / 8 * 8));
+  note(ensure(dequant_, size_t(slice) * size_t(q.k) * 2));
+  if (!status_.is_ok()) return;
   const float alpha = 1.0f, beta = e.accumulate ? 1.0f : 0.0f;
   for (int r0 = 0; r0 < q.n; r0 += slice) {
     const int rows = std::min(slice, q.n - r0);

@@ -1,6 +1,7 @@
 // The CUDA implementation of Backend: weights and activations in device memory, every op enqueued on one
-// stream, W4A16 GEMV for decode, dequantise + cuBLAS for prefill, fp16 KV cache, device sampling, and decode
-// steps recorded into a CUDA graph and replayed. Used by one thread at a time, like every Backend.
+// stream, W4A16 GEMV for decode, a W4A16 tensor-core GEMM for prefill (dequantise + cuBLAS before sm_80), fp16 KV
+// cache, device sampling, and decode steps recorded into a CUDA graph and replayed. Used by one thread at a time,
+// like every Backend.
 #pragma once
 
 #include <cublas_v2.h>
@@ -91,6 +92,7 @@ class CudaBackend final : public Backend {
   int64_t bytes_in_use_ = 0;   // tensors handed out
   int64_t internal_bytes_ = 0;  // the backend's own scratch (split-K, dequantisation, attention, cuBLAS)
   int64_t peak_bytes_ = 0;      // of the two together
+  bool w4_gemm_ = false;        // 4-bit prefill through the tensor-core W4 GEMM (sm_80+), else dequantise + cuBLAS
 
   DeviceBuffer splitk_partial_, splitk_counters_, attn_counters_, act16_, dequant_, attn_scratch_, ids_, inv_freq_, penalized_,
       cublas_workspace_;
