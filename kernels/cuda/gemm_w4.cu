@@ -286,8 +286,8 @@ struct Plan {
 };
 
 // Tokens per block from the token count; the K split gives about two blocks per multiprocessor (fewer tiles
-// than that leave multiprocessors idle), each split at least 8 K tiles long (the pipeline fills 3 first). JETCHAT_W4_GEMM_SPLITS overrides
-// the split (measurement only).
+// than that leave multiprocessors idle), each split at least 8 K tiles long (the pipeline fills 3 first).
+// JETCHAT_W4_GEMM_SPLITS overrides the split (measurement only).
 Plan plan(const W4Weight& w, int m, int sm_count) {
   static const int forced = [] {
     const char* e = std::getenv("JETCHAT_W4_GEMM_SPLITS");
