@@ -373,9 +373,8 @@ void CudaBackend::matmul_q4(const Epilogue& e, const Tensor& x, const Tensor& w)
     const int64_t need = w4_gemm_scratch_floats(q, n, prop_.multiProcessorCount);
     note(ensure(splitk_partial_, size_t(std::max<int64_t>(need, 1)) * 4));
     if (!status_.is_ok()) return;
-    const SplitKScratch s{static_cast<float*>(splitk_partial_.ptr), int64_t(splitk_partial_.bytes / 4),
-                          static_cast<unsigned*>(splitk_counters_.ptr), kSplitKCounters};
-    NOTE(w4_gemm(q, static_cast<const __half*>(act16_.ptr), n, e, s, prop_.multiProcessorCount, stream_));
+    NOTE(w4_gemm(q, static_cast<const __half*>(act16_.ptr), n, e, static_cast<float*>(splitk_partial_.ptr),
+                 int64_t(splitk_partial_.bytes / 4), prop_.multiProcessorCount, stream_));
     return;
   }
   const int slice = int(std::max<int64_t>(8, std::min<int64_t>(q.n, kDequantSliceElems / q.k) / 8 * 8));

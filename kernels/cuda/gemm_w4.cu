@@ -14,9 +14,10 @@
 // brings a lane its 4 words, and each lane ends with 8 consecutive outputs per row (two float4 stores).
 //
 // Where a matrix gives too few tiles for the multiprocessors, K is split across blocks: each writes f32 partial
-// sums and the last block of a tile to arrive adds them in split order (deterministic) and applies the epilogue.
+// sums, which a second kernel adds in split order (deterministic) with the epilogue.
 // Built for sm_80+ only (cp.async, mma.m16n8k16); elsewhere the backend keeps dequantise + cuBLAS.
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 #include "cuda/ops.h"
@@ -50,7 +51,7 @@ struct GemmArgs {
   const __half* x;
   int m;
   Epilogue e;
-  SplitKScratch s;
+  float* partial;  // split K: [splits][m][N]
 };
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -122,7 +123,6 @@ template <int MT>
 __global__ void __launch_bounds__(kThreads) w4_gemm_kernel(GemmArgs a) {
   extern __shared__ uint4 smem[];
   Stage<MT>* stages = reinterpret_cast<Stage<MT>*>(smem);
-  __shared__ bool is_last;
   const int N = a.w.n;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
   const int m0 = blockIdx.y * Stage<MT>::kBlockM, n0 = blockIdx.x * kBlockN;
@@ -190,84 +190,37 @@ __global__ void __launch_bounds__(kThreads) w4_gemm_kernel(GemmArgs a) {
 
   // Lane (g, t) holds rows 16i + g and 16i + g + 8, outputs warp * 32 + 8t .. + 7 (n8 tile j: 8t + j, 8t + 4 + j).
   const int col = n0 + warp * kWarpN + 8 * t;
-  const bool col_ok = col < N;  // N % 8 == 0: the 8 outputs are all in or all out
-  auto row_values = [&](int i, int half, float* v) {
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      v[j] = acc[i][j][2 * half];
-      v[4 + j] = acc[i][j][2 * half + 1];
-    }
-  };
-  auto finish = [&](int row, float* v) {
-    float* y = a.e.y + int64_t(row) * N + col;
-    float4 o[2] = {make_float4(v[0], v[1], v[2], v[3]), make_float4(v[4], v[5], v[6], v[7])};
-#pragma unroll
-    for (int q = 0; q < 2; ++q) {
-      if (a.e.bias) {
-        const float4 b = *reinterpret_cast<const float4*>(a.e.bias + col + 4 * q);
-        o[q].x += b.x, o[q].y += b.y, o[q].z += b.z, o[q].w += b.w;
-      }
-      if (a.e.accumulate) {
-        const float4 p = *reinterpret_cast<const float4*>(y + 4 * q);
-        o[q].x += p.x, o[q].y += p.y, o[q].z += p.z, o[q].w += p.w;
-      }
-      *reinterpret_cast<float4*>(y + 4 * q) = o[q];
-    }
-  };
-
-  if (splits == 1) {
-    if (!col_ok) return;
-#pragma unroll
-    for (int i = 0; i < MT; ++i)
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int row = m0 + 16 * i + g + 8 * half;
-        if (row >= a.m) continue;
-        float v[8];
-        row_values(i, half, v);
-        finish(row, v);
-      }
-    return;
-  }
-  // Split K: partial sums [split][M][N], then the tile's last block adds them in split order.
-  const int64_t plane = int64_t(a.m) * N;
-  if (col_ok) {
-#pragma unroll
-    for (int i = 0; i < MT; ++i)
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int row = m0 + 16 * i + g + 8 * half;
-        if (row >= a.m) continue;
-        float v[8];
-        row_values(i, half, v);
-        float4* p = reinterpret_cast<float4*>(a.s.partial + blockIdx.z * plane + int64_t(row) * N + col);
-        p[0] = make_float4(v[0], v[1], v[2], v[3]);
-        p[1] = make_float4(v[4], v[5], v[6], v[7]);
-      }
-  }
-  __threadfence();  // partials visible device-wide before the arrival is counted
-  __syncthreads();
-  unsigned* counter = a.s.counters + blockIdx.y * gridDim.x + blockIdx.x;
-  if (threadIdx.x == 0) is_last = atomicAdd(counter, 1u) == unsigned(splits - 1);
-  __syncthreads();
-  if (!is_last) return;
-  __threadfence();
-  if (threadIdx.x == 0) *counter = 0;  // ready for the next launch
-  if (!col_ok) return;
+  if (col >= N) return;  // N % 8 == 0: the 8 outputs are all in or all out
+  // Split K: this split's partial sums go to plane blockIdx.z of [split][M][N] (w4_gemm_reduce_kernel adds them).
+  float* const plane = a.partial + blockIdx.z * (int64_t(a.m) * N);
 #pragma unroll
   for (int i = 0; i < MT; ++i)
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int row = m0 + 16 * i + g + 8 * half;
       if (row >= a.m) continue;
-      float v[8] = {};
-      for (int z = 0; z < splits; ++z) {
-        const float4* p = reinterpret_cast<const float4*>(a.s.partial + z * plane + int64_t(row) * N + col);
-        const float4 p0 = __ldcg(p), p1 = __ldcg(p + 1);
-        v[0] += p0.x, v[1] += p0.y, v[2] += p0.z, v[3] += p0.w;
-        v[4] += p1.x, v[5] += p1.y, v[6] += p1.z, v[7] += p1.w;
+      float4 o[2];
+      o[0] = make_float4(acc[i][0][2 * half], acc[i][1][2 * half], acc[i][2][2 * half], acc[i][3][2 * half]);
+      o[1] = make_float4(acc[i][0][2 * half + 1], acc[i][1][2 * half + 1], acc[i][2][2 * half + 1],
+                         acc[i][3][2 * half + 1]);
+      if (splits > 1) {
+        float4* p = reinterpret_cast<float4*>(plane + int64_t(row) * N + col);
+        p[0] = o[0], p[1] = o[1];
+        continue;
       }
-      finish(row, v);
+      float4* y = reinterpret_cast<float4*>(a.e.y + int64_t(row) * N + col);
+#pragma unroll
+      for (int q = 0; q < 2; ++q) {
+        if (a.e.bias) {
+          const float4 b = *reinterpret_cast<const float4*>(a.e.bias + col + 4 * q);
+          o[q].x += b.x, o[q].y += b.y, o[q].z += b.z, o[q].w += b.w;
+        }
+        if (a.e.accumulate) {
+          const float4 p = y[q];
+          o[q].x += p.x, o[q].y += p.y, o[q].z += p.z, o[q].w += p.w;
+        }
+        y[q] = o[q];
+      }
     }
 }
 
@@ -280,14 +233,56 @@ __global__ void __launch_bounds__(kThreads) w4_gemm_kernel(GemmArgs) {
 
 #endif
 
+// y = (accumulate ? y : 0) + bias + the split partial sums, added in split order (deterministic). One thread per
+// 4 outputs; with every output in flight at once the partials cost one pass over them, where the last block of
+// each tile adding them would make as many dependent trips to L2 as there are splits.
+__global__ void w4_gemm_reduce_kernel(const float* partial, int splits, int64_t outputs, int n, Epilogue e) {
+  const int64_t i = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) * 4;
+  if (i >= outputs) return;
+  float4 sum = __ldcg(reinterpret_cast<const float4*>(partial + i));
+#pragma unroll 4
+  for (int z = 1; z < splits; ++z) {
+    const float4 p = __ldcg(reinterpret_cast<const float4*>(partial + z * outputs + i));
+    sum.x += p.x, sum.y += p.y, sum.z += p.z, sum.w += p.w;
+  }
+  if (e.bias) {
+    const float4 b = *reinterpret_cast<const float4*>(e.bias + i % n);
+    sum.x += b.x, sum.y += b.y, sum.z += b.z, sum.w += b.w;
+  }
+  float4* y = reinterpret_cast<float4*>(e.y + i);
+  if (e.accumulate) {
+    const float4 p = *y;
+    sum.x += p.x, sum.y += p.y, sum.z += p.z, sum.w += p.w;
+  }
+  *y = sum;
+}
+
+// Blocks of the MT-tile kernel a multiprocessor holds at once (registers and shared memory decide), once per
+// process; also opts the kernel in to the shared memory it needs above the 48 KB default. 0 on failure.
+template <int MT>
+int resident_blocks() {
+  static const int blocks = [] {
+    constexpr int bytes = int(kStages * sizeof(Stage<MT>));
+    int n = 0;
+    if (cudaFuncSetAttribute(w4_gemm_kernel<MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) != cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, w4_gemm_kernel<MT>, kThreads, bytes) != cudaSuccess)
+      return 0;
+    return n;
+  }();
+  return blocks;
+}
+
 struct Plan {
   int mt = 4;  // 16-token mma tiles per block: 1, 2 or 4
+  int resident = 0;
   dim3 grid;
 };
 
-// Tokens per block from the token count; the K split gives about two blocks per multiprocessor (fewer tiles
-// than that leave multiprocessors idle), each split at least 8 K tiles long (the pipeline fills 3 first).
-// JETCHAT_W4_GEMM_SPLITS overrides the split (measurement only).
+// Tokens per block from the token count, then the K split, from a cost model in units of one K tile of every
+// resident block: a wave is as many blocks as the multiprocessors hold at once, each split a block of its own,
+// which also writes its partial sums (about 2.5 K tiles' worth of bytes); the reduction moves (splits + 1) planes
+// of outputs. The cheapest split wins (the first of equals), with at least 4 K tiles per split (the pipeline fills
+// 3 first) and at most 16. JETCHAT_W4_GEMM_SPLITS overrides it (measurement only).
 Plan plan(const W4Weight& w, int m, int sm_count) {
   static const int forced = [] {
     const char* e = std::getenv("JETCHAT_W4_GEMM_SPLITS");
@@ -295,24 +290,28 @@ Plan plan(const W4Weight& w, int m, int sm_count) {
   }();
   Plan p;
   p.mt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
+  p.resident = p.mt == 1 ? resident_blocks<1>() : p.mt == 2 ? resident_blocks<2>() : resident_blocks<4>();
+  const size_t stage_bytes = p.mt == 1 ? sizeof(Stage<1>) : p.mt == 2 ? sizeof(Stage<2>) : sizeof(Stage<4>);
   const int tiles_m = (m + 16 * p.mt - 1) / (16 * p.mt), tiles_n = (w.n + kBlockN - 1) / kBlockN;
   const int k_tiles = (w.k + kBlockK - 1) / kBlockK;
-  const int64_t tiles = int64_t(tiles_m) * tiles_n;
-  int splits = int(std::min<int64_t>((2 * int64_t(sm_count) + tiles - 1) / tiles, std::max(1, k_tiles / 8)));
-  if (forced > 0) splits = forced;
-  p.grid = dim3(unsigned(tiles_n), unsigned(tiles_m), unsigned(std::clamp(splits, 1, std::min(k_tiles, 64))));
+  const int64_t tiles = int64_t(tiles_m) * tiles_n, wave = std::max<int64_t>(1, int64_t(p.resident) * sm_count);
+  const double plane_units = double(m) * w.n * 4 / (double(wave) * double(stage_bytes));
+  int splits = 1;
+  double best = 1e300;
+  for (int s = 1; s <= std::min(16, std::max(1, k_tiles / 4)); ++s) {
+    const int64_t waves = (tiles * s + wave - 1) / wave;
+    const double cost = double(waves) * ((k_tiles + s - 1) / s + (s > 1 ? 2.5 : 0.0)) +
+                        (s > 1 ? (s + 1) * plane_units : 0.0);
+    if (cost < best) best = cost, splits = s;
+  }
+  if (forced > 0) splits = std::min(forced, k_tiles);
+  p.grid = dim3(unsigned(tiles_n), unsigned(tiles_m), unsigned(splits));
   return p;
 }
 
 template <int MT>
-cudaError_t launch(const Plan& p, const GemmArgs& a, cudaStream_t stream) {
-  constexpr size_t bytes = kStages * sizeof(Stage<MT>);
-  // Above the 48 KB default for the 64-token tile: opt in once per instantiation.
-  static const cudaError_t attr =
-      cudaFuncSetAttribute(w4_gemm_kernel<MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes));
-  if (attr != cudaSuccess) return attr;
-  w4_gemm_kernel<MT><<<p.grid, kThreads, bytes, stream>>>(a);
-  return cudaGetLastError();
+void launch(const Plan& p, const GemmArgs& a, cudaStream_t stream) {
+  w4_gemm_kernel<MT><<<p.grid, kThreads, kStages * sizeof(Stage<MT>), stream>>>(a);
 }
 
 }  // namespace
@@ -331,19 +330,25 @@ int64_t w4_gemm_scratch_floats(const W4Weight& w, int m, int sm_count) {
   return p.grid.z > 1 ? int64_t(p.grid.z) * m * w.n : 0;
 }
 
-cudaError_t w4_gemm(const W4Weight& w, const __half* x, int m, const Epilogue& e, const SplitKScratch& s,
-                    int sm_count, cudaStream_t stream) {
-  if (m < 1 || w.n % 8 || w.group % 32 || w.k % w.group) return cudaErrorInvalidValue;
+cudaError_t w4_gemm(const W4Weight& w, const __half* x, int m, const Epilogue& e, float* partial,
+                    int64_t partial_floats, int sm_count, cudaStream_t stream) {
+  if (m < 1 || !w4_gemm_supported(w)) return cudaErrorInvalidValue;
   const Plan p = plan(w, m, sm_count);
-  if (p.grid.z > 1 && (int64_t(p.grid.z) * m * w.n > s.partial_floats ||
-                       int64_t(p.grid.x) * p.grid.y > s.counter_count))
-    return cudaErrorInvalidValue;
-  const GemmArgs a{w, x, m, e, s};
+  if (p.resident == 0) return cudaErrorInvalidConfiguration;  // the kernel does not fit a multiprocessor
+  const int64_t outputs = int64_t(m) * w.n;
+  if (p.grid.z > 1 && int64_t(p.grid.z) * outputs > partial_floats) return cudaErrorInvalidValue;
+  const GemmArgs a{w, x, m, e, partial};
   switch (p.mt) {
-    case 1: return launch<1>(p, a, stream);
-    case 2: return launch<2>(p, a, stream);
-    default: return launch<4>(p, a, stream);
+    case 1: launch<1>(p, a, stream); break;
+    case 2: launch<2>(p, a, stream); break;
+    default: launch<4>(p, a, stream); break;
   }
+  if (p.grid.z > 1) {
+    const int64_t threads = outputs / 4;
+    w4_gemm_reduce_kernel<<<unsigned((threads + 255) / 256), 256, 0, stream>>>(partial, int(p.grid.z), outputs, w.n,
+                                                                                 e);
+  }
+  return cudaGetLastError();
 }
 
 }  // namespace jetchat::cuda

@@ -69,13 +69,13 @@ cudaError_t w4_dequantize(const W4Weight& w, int row0, int rows, __half* out, cu
 // Several tokens: y[m, N] = x[m, K] · Wᵀ on tensor cores (mma.sync, sm_80+), x fp16 row-major [m, K], the 4-bit
 // weights dequantised in registers. Where it is not available (GPUs before sm_80) or supported (groups not a
 // multiple of 32) the backend dequantises slices of W for cuBLAS instead. Splits K across blocks when the tiles
-// are too few for the multiprocessors; returns cudaErrorInvalidValue when the scratch is too small
-// (w4_gemm_scratch_floats).
+// are too few for the multiprocessors, into `partial`; returns cudaErrorInvalidValue when that is too small
+// (w4_gemm_scratch_floats says how much it needs).
 bool w4_gemm_available();  // on the current device
 bool w4_gemm_supported(const W4Weight& w);
 int64_t w4_gemm_scratch_floats(const W4Weight& w, int m, int sm_count);
-cudaError_t w4_gemm(const W4Weight& w, const __half* x, int m, const Epilogue& e, const SplitKScratch& s,
-                    int sm_count, cudaStream_t stream);
+cudaError_t w4_gemm(const W4Weight& w, const __half* x, int m, const Epilogue& e, float* partial,
+                    int64_t partial_floats, int sm_count, cudaStream_t stream);
 
 // --- gemv_dense.cu ---
 // y[N] = x[K] · Wᵀ for a 16- or 32-bit row-major W [N, K], one warp per row.
