@@ -143,9 +143,10 @@ std::vector<float> decode_input(std::vector<float> x) {
 }
 
 // W4A16: decode GEMV (exact integer dot products of 4-bit weights and int8 inputs per 32, f32 sums) and the
-// prefill path (dequantised fp16 weights, fp16 activations, cuBLAS): both within 2e-3 of the double-precision
-// product of the input each multiplies (decode: decode_input(x)). Shapes cover split-K, tiles not full, group
-// sizes 32..128 and group = in_features.
+// prefill path (fp16 weights and activations on tensor cores, f32 sums: the W4 GEMM, or dequantise + cuBLAS before
+// sm_80 or with JETCHAT_W4_PREFILL=dequant): both within 2e-3 of the double-precision product of the input each
+// multiplies (decode: decode_input(x)). Shapes cover split-K, tiles not full, group sizes 32..128 and
+// group = in_features.
 TEST_F(CudaOps, W4MatmulMatchesDequantisedReference) {
   struct Shape {
     int64_t rows, cols;
