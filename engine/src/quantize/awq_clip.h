@@ -19,8 +19,9 @@ struct GroupGram {
 };
 
 // x: [tokens, cols] f32 inputs of the linear; in_scale: [cols] divisors of x (the AWQ scales folded into the
-// op that produces x), or empty for none.
-GroupGram group_gram(const std::vector<float>& x, int64_t cols, const std::vector<float>& in_scale, int group);
+// op that produces x), or empty for none. threads: 0 for one per core.
+GroupGram group_gram(const std::vector<float>& x, int64_t cols, const std::vector<float>& in_scale, int group,
+                     int threads = 0);
 
 // w: [rows, cols] f32, changed in place: each group's weights clamped to the range whose round-to-nearest
 // loses least, dᵀ G_g d, with the unclipped range among the candidates (as AutoAWQ, the groups are scored apart:
@@ -28,6 +29,6 @@ GroupGram group_gram(const std::vector<float>& x, int64_t cols, const std::vecto
 struct ClipResult {
   double before = 0, after = 0;
 };
-ClipResult clip_search(float* w, int64_t rows, const GroupGram& gram);
+ClipResult clip_search(float* w, int64_t rows, const GroupGram& gram, int threads = 0);
 
 }  // namespace jetchat::quant

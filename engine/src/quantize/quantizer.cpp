@@ -302,8 +302,8 @@ Status quantize_model(const std::string& in_dir, const std::string& out_dir, con
         const std::string name = linear + ".weight";
         if (!o.clip || !linear_weights.count(name)) continue;
         const int64_t cols = ck.find(name)->shape[1];
-        const GroupGram gram = group_gram(calib->backend.inputs[input], cols, applied[input], o.group);
-        clip_search(f32[name].data(), int64_t(f32[name].size()) / cols, gram);
+        const GroupGram gram = group_gram(calib->backend.inputs[input], cols, applied[input], o.group, o.threads);
+        clip_search(f32[name].data(), int64_t(f32[name].size()) / cols, gram, o.threads);
       }
     }
     for (const auto& name : by_layer[size_t(l)]) {
