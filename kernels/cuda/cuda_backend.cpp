@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_set>
@@ -53,6 +54,16 @@ bool dequant_prefill_forced() {
   const char* e = std::getenv("JETCHAT_W4_PREFILL");
   return e && std::string(e) == "dequant";
 }
+
+// A quantised tensor's `extra`: the AWQ view (upload_q4) or, where quant.q is set, the view with an f32 scale and
+// minimum per group (upload_quant).
+struct QuantTensor {
+  W4Weight awq;
+  QuantWeight quant;
+};
+
+const QuantTensor& quant_tensor(const Tensor& t) { return *static_cast<const QuantTensor*>(t.extra); }
+bool is_quantised(const Tensor& t) { return t.dtype == DType::kQ4 || t.dtype == DType::kQ8; }
 
 }  // namespace
 
@@ -156,7 +167,8 @@ Result<int64_t> CudaBackend::device_memory_free() const {
 // --- memory ---
 
 Result<Tensor> CudaBackend::alloc(DType dtype, int64_t rows, int64_t cols) {
-  if (dtype == DType::kQ4) return Status(StatusCode::kInvalidArgument, "alloc: use upload_q4 for 4-bit weights");
+  if (dtype == DType::kQ4 || dtype == DType::kQ8)
+    return Status(StatusCode::kInvalidArgument, "alloc: quantised weights come from upload_q4 or upload_quant");
   Tensor t;
   t.dtype = dtype;
   t.rows = rows;
@@ -168,7 +180,8 @@ Result<Tensor> CudaBackend::alloc(DType dtype, int64_t rows, int64_t cols) {
 }
 
 Result<Tensor> CudaBackend::upload(const HostMatrix& m, DType storage) {
-  if (storage == DType::kQ4) return Status(StatusCode::kInvalidArgument, "upload: use upload_q4 for 4-bit weights");
+  if (storage == DType::kQ4 || storage == DType::kQ8)
+    return Status(StatusCode::kInvalidArgument, "upload: quantised weights come from upload_q4 or upload_quant");
   auto t = alloc(storage, m.rows, m.cols);
   if (!t) return t;
   const int64_t n = m.rows * m.cols;
@@ -233,10 +246,11 @@ Result<Tensor> CudaBackend::upload_q4(const HostQ4Matrix& m) {
   t.bytes = align_up(qw_bytes) + align_up(qz_bytes) + sc_bytes;
   JETCHAT_CUDA_TRY(cudaMalloc(&t.data, t.bytes));
   auto* base = static_cast<uint8_t*>(t.data);
-  auto* w = new W4Weight{reinterpret_cast<const uint32_t*>(base),
-                         reinterpret_cast<const uint32_t*>(base + align_up(qw_bytes)),
-                         reinterpret_cast<const __half*>(base + align_up(qw_bytes) + align_up(qz_bytes)), int(N),
-                         int(K), G};
+  auto* w = new QuantTensor{W4Weight{reinterpret_cast<const uint32_t*>(base),
+                                     reinterpret_cast<const uint32_t*>(base + align_up(qw_bytes)),
+                                     reinterpret_cast<const __half*>(base + align_up(qw_bytes) + align_up(qz_bytes)),
+                                     int(N), int(K), G},
+                            {}};
   t.extra = w;
   count(int64_t(t.bytes));
   // qweight goes through a staging buffer and is repacked on the device into the GEMV's order (ops.h).
@@ -260,13 +274,65 @@ Result<Tensor> CudaBackend::upload_q4(const HostQ4Matrix& m) {
   return t;
 }
 
+Result<Tensor> CudaBackend::upload_quant(const HostQuantMatrix& m) {
+  const int64_t N = m.rows, K = m.cols, G = m.group_size;
+  QuantWeight w{nullptr, nullptr, nullptr, int(N), int(K), int(G), m.bits};
+  if (!m.q || !m.scales || !m.mins || N <= 0 || K <= 0 || G <= 0 || N > INT32_MAX || K > INT32_MAX ||
+      !quant_supported(w))
+    return Status(StatusCode::kUnsupported,
+                  "CUDA quantised kernels need 4 or 8 bits, out_features % 8 == 0 and a group of 16 (8-bit) or a "
+                  "multiple of 32 dividing in_features (got " + std::to_string(m.bits) + " bits, " +
+                      std::to_string(N) + " x " + std::to_string(K) + ", group " + std::to_string(G) + ")");
+  // The kernels' order (ops.h): 16-byte vectors of 4 outputs x 8 (4-bit) or 4 (8-bit) consecutive inputs;
+  // scales and minimums transposed to [K/G, N].
+  const int per = m.bits == 4 ? 8 : 4;
+  const int64_t groups = K / G;
+  std::vector<uint32_t> q(size_t(N * K / per));
+  for (int64_t kv = 0; kv < K / per; ++kv)
+    for (int64_t n = 0; n < N; ++n) {
+      const int8_t* src = m.q + n * K + kv * per;
+      uint32_t word = 0;
+      for (int b = 0; b < 4; ++b)
+        word |= m.bits == 4 ? uint32_t((src[b] & 15) | (src[b + 4] & 15) << 4) << (8 * b)
+                            : uint32_t(uint8_t(src[b])) << (8 * b);
+      q[size_t((kv * (N / 4) + n / 4) * 4 + n % 4)] = word;
+    }
+  std::vector<float> sm(size_t(2 * groups * N));  // scales, then minimums
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t g = 0; g < groups; ++g) {
+      sm[size_t(g * N + n)] = m.scales[n * groups + g];
+      sm[size_t((groups + g) * N + n)] = m.mins[n * groups + g];
+    }
+  const size_t q_bytes = q.size() * 4, sm_bytes = sm.size() * 4;
+  Tensor t;
+  t.dtype = m.bits == 4 ? DType::kQ4 : DType::kQ8;
+  t.rows = N;
+  t.cols = K;
+  t.bytes = align_up(q_bytes) + sm_bytes;
+  JETCHAT_CUDA_TRY(cudaMalloc(&t.data, t.bytes));
+  auto* base = static_cast<uint8_t*>(t.data);
+  const auto* scales = reinterpret_cast<const float*>(base + align_up(q_bytes));
+  w.q = reinterpret_cast<const uint32_t*>(base);
+  w.scales = scales;
+  w.mins = scales + groups * N;
+  t.extra = new QuantTensor{{}, w};
+  count(int64_t(t.bytes));
+  cudaError_t e = cudaMemcpy(base, q.data(), q_bytes, cudaMemcpyHostToDevice);
+  if (e == cudaSuccess) e = cudaMemcpy(base + align_up(q_bytes), sm.data(), sm_bytes, cudaMemcpyHostToDevice);
+  if (e != cudaSuccess) {
+    free(t);
+    return cuda_status(e, "cudaMemcpy (upload_quant)", __FILE__, __LINE__);
+  }
+  return t;
+}
+
 void CudaBackend::free(Tensor& t) {
   if (t.data) {
     NOTE(cudaStreamSynchronize(stream_));
     NOTE(cudaFree(t.data));
     count(-int64_t(t.bytes));
   }
-  delete static_cast<W4Weight*>(t.extra);
+  delete static_cast<QuantTensor*>(t.extra);
   t = Tensor{};
 }
 
@@ -316,26 +382,27 @@ void CudaBackend::matmul_into(Tensor& y, const Tensor& x, const Tensor& w, const
   if (bias && bias->dtype != DType::kF32)
     return note(Status(StatusCode::kUnsupported, "cuda matmul: biases must be f32"));
   const Epilogue e{static_cast<float*>(y.data), bias ? static_cast<const float*>(bias->data) : nullptr, accumulate};
-  if (w.dtype == DType::kQ4)
+  if (is_quantised(w))
     matmul_q4(e, x, w);
   else
     matmul_dense(e, x, w);
 }
 
 void CudaBackend::gemv_q4(const Epilogue& e, const GemvInput& x, const Tensor& w) {
-  const W4Weight& q = *static_cast<const W4Weight*>(w.extra);
-  const int64_t need = w4_gemv_scratch_floats(q, prop_.multiProcessorCount);
+  const QuantTensor& q = quant_tensor(w);
+  const int sms = prop_.multiProcessorCount;
+  const int64_t need = q.quant.q ? quant_gemv_scratch_floats(q.quant, sms) : w4_gemv_scratch_floats(q.awq, sms);
   note(ensure(splitk_partial_, size_t(std::max<int64_t>(need, 1)) * 4));
   if (!status_.is_ok()) return;
   const SplitKScratch s{static_cast<float*>(splitk_partial_.ptr), int64_t(splitk_partial_.bytes / 4),
                         static_cast<unsigned*>(splitk_counters_.ptr), kSplitKCounters};
-  NOTE(w4_gemv(q, x, e, s, prop_.multiProcessorCount, stream_));
+  NOTE(q.quant.q ? quant_gemv(q.quant, x, e, s, sms, stream_) : w4_gemv(q.awq, x, e, s, sms, stream_));
 }
 
 void CudaBackend::rmsnorm_matmul(Tensor& y, Tensor& xn, const Tensor& x, const Tensor& norm_w, float eps,
                                  const Tensor& w, const Tensor* bias) {
-  // One token through a 4-bit matrix: the GEMV normalises its input row itself (xn is left untouched).
-  if (x.rows != 1 || w.dtype != DType::kQ4 || norm_w.dtype != DType::kF32 || (bias && bias->dtype != DType::kF32))
+  // One token through a quantised matrix: the GEMV normalises its input row itself (xn is left untouched).
+  if (x.rows != 1 || !is_quantised(w) || norm_w.dtype != DType::kF32 || (bias && bias->dtype != DType::kF32))
     return Backend::rmsnorm_matmul(y, xn, x, norm_w, eps, w, bias);
   GemvInput in;
   in.kind = GemvInput::Kind::kRmsNorm;
@@ -348,8 +415,8 @@ void CudaBackend::rmsnorm_matmul(Tensor& y, Tensor& xn, const Tensor& x, const T
 
 void CudaBackend::silu_mul_matmul_add(Tensor& y, const Tensor& gate_up, const Tensor& w, Tensor& ffn,
                                       Tensor& scratch) {
-  // One token through a 4-bit matrix: the GEMV applies the gate while loading its input (ffn is left untouched).
-  if (gate_up.rows != 1 || w.dtype != DType::kQ4) return Backend::silu_mul_matmul_add(y, gate_up, w, ffn, scratch);
+  // One token through a quantised matrix: the GEMV applies the gate while loading its input (ffn is left untouched).
+  if (gate_up.rows != 1 || !is_quantised(w)) return Backend::silu_mul_matmul_add(y, gate_up, w, ffn, scratch);
   GemvInput in;
   in.kind = GemvInput::Kind::kSiluMul;
   in.src = static_cast<const float*>(gate_up.data);
@@ -357,39 +424,40 @@ void CudaBackend::silu_mul_matmul_add(Tensor& y, const Tensor& gate_up, const Te
 }
 
 void CudaBackend::matmul_q4(const Epilogue& e, const Tensor& x, const Tensor& w) {
-  const W4Weight& q = *static_cast<const W4Weight*>(w.extra);
-  const int n = int(x.rows);
+  const QuantTensor& q = quant_tensor(w);
+  const int n = int(x.rows), N = int(w.rows), K = int(w.cols);
   if (n == 1) {
     GemvInput in;
     in.src = static_cast<const float*>(x.data);
     return gemv_q4(e, in, w);
   }
-  // Prefill: tensor cores on fp16 activations, through the W4 GEMM where the GPU has it, else through cuBLAS on
-  // fp16 slices of the dequantised weight.
-  note(ensure(act16_, size_t(n) * size_t(q.k) * 2));
+  // Prefill: tensor cores on fp16 activations, through the W4 GEMM where the GPU has it (AWQ layout), else
+  // through cuBLAS on fp16 slices of the dequantised weight.
+  note(ensure(act16_, size_t(n) * size_t(K) * 2));
   if (!status_.is_ok()) return;
-  NOTE(f32_to(WType::kF16, static_cast<const float*>(x.data), int64_t(n) * q.k, act16_.ptr, stream_));
-  if (w4_gemm_ && w4_gemm_supported(q)) {
-    const int64_t need = w4_gemm_scratch_floats(q, n, prop_.multiProcessorCount);
+  NOTE(f32_to(WType::kF16, static_cast<const float*>(x.data), int64_t(n) * K, act16_.ptr, stream_));
+  if (!q.quant.q && w4_gemm_ && w4_gemm_supported(q.awq)) {
+    const int64_t need = w4_gemm_scratch_floats(q.awq, n, prop_.multiProcessorCount);
     note(ensure(splitk_partial_, size_t(std::max<int64_t>(need, 1)) * 4));
     if (!status_.is_ok()) return;
-    NOTE(w4_gemm(q, static_cast<const __half*>(act16_.ptr), n, e, static_cast<float*>(splitk_partial_.ptr),
+    NOTE(w4_gemm(q.awq, static_cast<const __half*>(act16_.ptr), n, e, static_cast<float*>(splitk_partial_.ptr),
                  int64_t(splitk_partial_.bytes / 4), prop_.multiProcessorCount, stream_));
     return;
   }
-  const int slice = int(std::max<int64_t>(8, std::min<int64_t>(q.n, kDequantSliceElems / q.k) / 8 * 8));
-  note(ensure(dequant_, size_t(slice) * size_t(q.k) * 2));
+  const int slice = int(std::max<int64_t>(8, std::min<int64_t>(N, kDequantSliceElems / K) / 8 * 8));
+  note(ensure(dequant_, size_t(slice) * size_t(K) * 2));
   if (!status_.is_ok()) return;
   const float alpha = 1.0f, beta = e.accumulate ? 1.0f : 0.0f;
-  for (int r0 = 0; r0 < q.n; r0 += slice) {
-    const int rows = std::min(slice, q.n - r0);
-    NOTE(w4_dequantize(q, r0, rows, static_cast<__half*>(dequant_.ptr), stream_));
-    const cublasStatus_t st = cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, rows, n, q.k, &alpha, dequant_.ptr,
-                                           CUDA_R_16F, q.k, act16_.ptr, CUDA_R_16F, q.k, &beta, e.y + r0,
-                                           CUDA_R_32F, q.n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-    if (st != CUBLAS_STATUS_SUCCESS) note(cublas_status(st, "cublasGemmEx (w4 prefill)", __FILE__, __LINE__));
+  for (int r0 = 0; r0 < N; r0 += slice) {
+    const int rows = std::min(slice, N - r0);
+    auto* out = static_cast<__half*>(dequant_.ptr);
+    NOTE(q.quant.q ? quant_dequantize(q.quant, r0, rows, out, stream_) : w4_dequantize(q.awq, r0, rows, out, stream_));
+    const cublasStatus_t st = cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, rows, n, K, &alpha, dequant_.ptr,
+                                           CUDA_R_16F, K, act16_.ptr, CUDA_R_16F, K, &beta, e.y + r0,
+                                           CUDA_R_32F, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    if (st != CUBLAS_STATUS_SUCCESS) note(cublas_status(st, "cublasGemmEx (quantised prefill)", __FILE__, __LINE__));
   }
-  if (e.bias) NOTE(add_bias(e.y, e.bias, n, q.n, stream_));
+  if (e.bias) NOTE(add_bias(e.y, e.bias, n, N, stream_));
 }
 
 void CudaBackend::matmul_dense(const Epilogue& e, const Tensor& x, const Tensor& w) {

@@ -30,6 +30,7 @@ class CudaBackend final : public Backend {
   Result<Tensor> alloc(DType dtype, int64_t rows, int64_t cols) override;
   Result<Tensor> upload(const HostMatrix& m, DType storage) override;
   Result<Tensor> upload_q4(const HostQ4Matrix& m) override;
+  Result<Tensor> upload_quant(const HostQuantMatrix& m) override;
   void free(Tensor& t) override;
   void read(const Tensor& t, float* host) override;
   int64_t bytes_in_use() const override { return bytes_in_use_; }

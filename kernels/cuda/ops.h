@@ -53,7 +53,18 @@ struct GemvInput {
   float eps = 0.0f;
 };
 
-// --- gemv_w4.cu ---
+// A weight with an f32 scale and minimum per group, w = q * s - m (GGUF's Q4_1/Q4_K at 4 bits and Q5_K/Q6_K/Q8_0
+// at 8, repacked exactly at upload). bits 4: q as W4Weight's qweight (4 outputs x 8 inputs per 16 bytes), group a
+// multiple of 32. bits 8: int8, 16-byte vectors of 4 outputs x 4 inputs, vector (k/4, n/4) at [k/4 * N/4 + n/4],
+// component n % 4, byte b = input 4(k/4) + b; group 16 or a multiple of 32. scales and mins [K/G, N].
+struct QuantWeight {
+  const uint32_t* q = nullptr;
+  const float* scales = nullptr;
+  const float* mins = nullptr;
+  int n = 0, k = 0, group = 0, bits = 4;
+};
+
+// --- gemv_quant.cu ---
 // One token: y[N] = x̂[K] · Wᵀ, x̂ the input quantised to int8 per 32 inputs (as the CPU's decode; group % 32 == 0).
 // Chooses the K split from the multiprocessor count; returns cudaErrorInvalidValue when the scratch is too
 // small (w4_gemv_scratch_floats says how much it needs).
@@ -64,6 +75,12 @@ cudaError_t w4_gemv(const W4Weight& w, const GemvInput& x, const Epilogue& e, co
 cudaError_t w4_repack(const uint32_t* awq_qweight, uint32_t* out, int n, int k, cudaStream_t stream);
 // Rows [row0, row0 + rows) of W as fp16 [rows, K] (nn.Linear layout), for the tensor-core (cuBLAS) prefill path.
 cudaError_t w4_dequantize(const W4Weight& w, int row0, int rows, __half* out, cudaStream_t stream);
+// The same three for QuantWeight (N % 8 == 0; quant_supported says whether the kernels take a shape).
+bool quant_supported(const QuantWeight& w);
+int64_t quant_gemv_scratch_floats(const QuantWeight& w, int sm_count);
+cudaError_t quant_gemv(const QuantWeight& w, const GemvInput& x, const Epilogue& e, const SplitKScratch& s,
+                       int sm_count, cudaStream_t stream);
+cudaError_t quant_dequantize(const QuantWeight& w, int row0, int rows, __half* out, cudaStream_t stream);
 
 // --- gemm_w4.cu ---
 // Several tokens: y[m, N] = x[m, K] · Wᵀ on tensor cores (mma.sync, sm_80+), x fp16 row-major [m, K], the 4-bit
