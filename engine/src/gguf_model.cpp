@@ -195,7 +195,7 @@ class Planner {
   const ModelConfig& c_;
 };
 
-// Bytes in the CPU backend's layouts (the CUDA backend stores kQuant4/kQuant8 as f16, 2 bytes a weight).
+// Bytes in the CPU backend's layouts (the CUDA backend stores kQuant4/kQuant8 in the same bytes).
 int64_t matrix_bytes(const Matrix& m) {
   switch (m.route) {
     case Route::kDense: return m.rows * m.cols * int64_t(dtype_size(m.storage));
