@@ -88,7 +88,8 @@ std::vector<const Q8Kernels*> q8_kernels_available() {
   for (const VecKernels* k : vec_kernels_available()) {
     [[maybe_unused]] const std::string isa = k->isa;
 #if defined(JETCHAT_X86)
-    if (isa == "avx2") v.push_back(&q8_kernels_avx2());  // also the AVX-512 CPUs' (decode reads memory-bound)
+    if (isa == "avx2") v.push_back(&q8_kernels_avx2());
+    if (isa == "avx512") v.push_back(&q8_kernels_avx512());
 #elif defined(JETCHAT_ARM64)
     if (isa == "neon") v.push_back(&q8_kernels_neon());
 #endif

@@ -78,6 +78,7 @@ struct Q8Kernels {
 const Q8Kernels& q8_kernels_scalar();
 #if defined(JETCHAT_X86)
 const Q8Kernels& q8_kernels_avx2();
+const Q8Kernels& q8_kernels_avx512();  // avx2's f32 tiles + an AVX-512BW int8 decode kernel
 #elif defined(JETCHAT_ARM64)
 const Q8Kernels& q8_kernels_neon();
 #endif
