@@ -95,7 +95,8 @@ TEST(Awq, ObjectiveOnItsCalibrationRowsBelowRtn) {
     quant::dequantize(quant::quantize_rtn(w->data(), rows, kCols, kGroup), plain.data());
     rtn += output_error(x, *w, plain, kCols);
     for (size_t i = 0; i < scaled.size(); ++i) scaled[i] *= s.scales[i % kCols];
-    quant::clip_search(scaled.data(), rows, gram);
+    const quant::ClipResult clip = quant::clip_search(scaled.data(), rows, gram);
+    EXPECT_LT(clip.after, clip.before) << "the 20x channels leave room to clip";
     std::vector<float> back(w->size());
     quant::dequantize(quant::quantize_rtn(scaled.data(), rows, kCols, kGroup), back.data());
     for (size_t i = 0; i < back.size(); ++i) back[i] /= s.scales[i % kCols];

@@ -298,12 +298,16 @@ Status quantize_model(const std::string& in_dir, const std::string& out_dir, con
       };
       std::vector<Clipped> clips = {{n.o, kO}, {n.gate, kGateUp}, {n.up, kGateUp}, {n.down, kDown}};
       if (n.qkv.size() == 3) clips.push_back({n.qkv[2], kQkv});
+      std::map<Linear, GroupGram> grams;  // one per input, shared by the linears that read it (gate and up)
       for (const auto& [linear, input] : clips) {
         const std::string name = linear + ".weight";
         if (!o.clip || !linear_weights.count(name)) continue;
         const int64_t cols = ck.find(name)->shape[1];
-        const GroupGram gram = group_gram(calib->backend.inputs[input], cols, applied[input], o.group, o.threads);
-        clip_search(f32[name].data(), int64_t(f32[name].size()) / cols, gram, o.threads);
+        auto gram = grams.find(input);
+        if (gram == grams.end())
+          gram = grams.emplace(input, group_gram(calib->backend.inputs[input], cols, applied[input], o.group, o.threads))
+                     .first;
+        clip_search(f32[name].data(), int64_t(f32[name].size()) / cols, gram->second, o.threads);
       }
     }
     for (const auto& name : by_layer[size_t(l)]) {
