@@ -14,6 +14,7 @@ const char* dtype_name(DType t) {
     case DType::kBF16: return "bf16";
     case DType::kQ4: return "q4";
     case DType::kQ8: return "q8";
+    case DType::kI8: return "int8";
   }
   return "?";
 }
@@ -25,6 +26,7 @@ size_t dtype_size(DType t) {
     case DType::kBF16: return 2;
     case DType::kQ4:
     case DType::kQ8: return 0;
+    case DType::kI8: return 1;
   }
   return 0;
 }

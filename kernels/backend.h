@@ -15,7 +15,8 @@
 
 namespace jetchat {
 
-enum class DType : uint8_t { kF32, kF16, kBF16, kQ4, kQ8 };  // kQ4/kQ8: packed weights, backend layouts
+// kQ4/kQ8: packed weights in backend layouts; kI8: the int8 KV cache (kv_quant.h).
+enum class DType : uint8_t { kF32, kF16, kBF16, kQ4, kQ8, kI8 };
 
 const char* dtype_name(DType t);
 size_t dtype_size(DType t);  // bytes per element; 0 for packed types
@@ -69,6 +70,14 @@ struct AttentionShape {
   int head_dim = 0;
 };
 
+// One layer's KV cache. k, v: [capacity, kv_heads*head_dim] f32, f16 or kI8. An int8 cache also keeps the scale
+// of every (token, KV head): k_scale, v_scale [capacity, kv_heads] f32 (value = q * scale, see kv_quant.h);
+// they are empty otherwise.
+struct KvLayer {
+  Tensor k, v;
+  Tensor k_scale, v_scale;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -95,10 +104,9 @@ class Backend {
   // Rotates the first (heads + kv_heads) heads of each row of qkv in place (HF rotate_half pairs j, j+rot/2),
   // token i at position pos0 + i, angle = position * inv_freq[j], j < rot/2 (rot = inv_freq.size()*2).
   virtual void rope(Tensor& qkv, const AttentionShape& s, int pos0, const std::vector<float>& inv_freq) = 0;
-  // Appends K and V of the n rows of qkv at positions pos0.. to the layer's cache, then causal attention of the
-  // n queries over positions [0, pos0+n): out[n, heads*head_dim].
-  virtual void attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache,
-                         const AttentionShape& s, int pos0) = 0;
+  // Appends K and V of the n rows of qkv at positions pos0.. to the layer's cache (rounded or quantised to its
+  // element type), then causal attention of the n queries over positions [0, pos0+n): out[n, heads*head_dim].
+  virtual void attention(Tensor& out, const Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0) = 0;
   // out[n, f] = silu(gate_up[n, :f]) * gate_up[n, f:]
   virtual void silu_mul(Tensor& out, const Tensor& gate_up) = 0;
   // x += y
@@ -129,13 +137,15 @@ class Backend {
     matmul_add(y, ffn, w, nullptr, scratch);
   }
   // rope, then attention: a backend may rotate the query and key heads on the fly and leave qkv unrotated.
-  virtual void rope_attention(Tensor& out, Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s,
-                              int pos0, const std::vector<float>& inv_freq) {
+  virtual void rope_attention(Tensor& out, Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0,
+                              const std::vector<float>& inv_freq) {
     rope(qkv, s, pos0, inv_freq);
-    attention(out, qkv, k_cache, v_cache, s, pos0);
+    attention(out, qkv, kv, s, pos0);
   }
-  // Element type of the KV cache this backend's attention reads and writes.
+  // The KV cache's element type when the user asks for none in particular (the backend's full precision), and
+  // whether its attention reads and writes a cache of type t.
   virtual DType kv_dtype() const { return DType::kF32; }
+  virtual bool kv_dtype_supported(DType t) const { return t == kv_dtype(); }
   // Free bytes of the memory this backend allocates from when it is not the system's RAM (a discrete GPU);
   // kUnsupported where the system's MemAvailable is the answer (CPU, Jetson's shared memory).
   virtual Result<int64_t> device_memory_free() const {

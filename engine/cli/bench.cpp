@@ -138,6 +138,7 @@ void add_bench(CLI::App& app) {
     std::string path, device = "cpu", random_w4;
     int threads = 0, prompt_tokens = 128, gen_tokens = 64, context = 0, prefill_tokens = 512, long_context = 0;
     bool json = false, kernels = false, no_graphs = false;
+    KvCacheType kv_cache = KvCacheType::kAuto;
   };
   auto o = std::make_shared<Opts>();
   c->add_option("MODEL", o->path, kModelHelp)->transform(model_lookup());
@@ -150,6 +151,7 @@ void add_bench(CLI::App& app) {
   c->add_option("--prefill-tokens", o->prefill_tokens, "prompt length of the prefill measurement (0: skip)");
   c->add_option("--long-context", o->long_context, "also decode after filling this many tokens (0: skip)");
   c->add_option("--ctx", o->context, "context length (0: what the runs need)");
+  add_kv_cache_option(c, o->kv_cache);
   c->add_flag("--kernels", o->kernels,
               "time each distinct matrix-vector product and decode attention (achieved GB/s); on a GPU also each "
               "layer matrix's product for one prefill chunk (TFLOP/s)");
@@ -175,6 +177,7 @@ void add_bench(CLI::App& app) {
       p.device = device;
       p.threads = o->threads;
       p.context_length = ctx;
+      p.kv_cache = o->kv_cache;
       auto m = Model::load(o->path, p);
       if (!m) return void(fail(m.status()));
       model = *m;
@@ -206,7 +209,11 @@ void add_bench(CLI::App& app) {
     Backend& b = tr.backend();
     const ModelConfig& cfg = tr.config();
     const int vocab = cfg.vocab_size;
-    auto kv = tr.alloc_kv(ctx);
+    const DType kv_dtype = model ? model->impl().kv_dtype
+                                 : o->kv_cache == KvCacheType::kInt8 ? DType::kI8
+                                 : o->kv_cache == KvCacheType::kF16  ? DType::kF16
+                                                                     : b.kv_dtype();
+    auto kv = tr.alloc_kv(ctx, kv_dtype);
     if (!kv) return void(fail(kv.status()));
 
     // 1. Decode after a short prompt; time to first token.
@@ -229,7 +236,8 @@ void add_bench(CLI::App& app) {
     }
 
     // Every weight once (the embedding table only one row), plus on average half the KV cache written so far.
-    const int64_t kv_per_token = Transformer::kv_bytes_per_token(cfg, b.kv_dtype());
+    const int64_t kv_per_token = Transformer::kv_bytes_per_token(cfg, kv->dtype);
+    const int64_t kv_bytes = kv->bytes;
     auto bytes_per_token = [&](double prompt) {
       return double(tr.weight_bytes_read_per_token()) + double(kv_per_token) * (prompt + o->gen_tokens / 2.0);
     };
@@ -359,14 +367,13 @@ void add_bench(CLI::App& app) {
         const std::vector<float> inv_freq = rope_inv_freq(cfg, keys);
         size_t at = 0;
         auto call = [&] {
-          const size_t l = at++ % kv->k.size();
-          b.rope_attention(*out, *qkv, kv->k[l], kv->v[l], shape, keys - 1, inv_freq);
+          b.rope_attention(*out, *qkv, kv->layers[at++ % kv->layers.size()], shape, keys - 1, inv_freq);
         };
-        auto sec = b.time_per_call(call, int(std::max<size_t>(kv->k.size(), 32)));
+        auto sec = b.time_per_call(call, int(std::max<size_t>(kv->layers.size(), 32)));
         if (!sec) return void(fail(sec.status()));
-        const double bytes = double(keys) * double(kv->k[0].bytes + kv->v[0].bytes) / kv->capacity;
+        const double bytes = double(keys) * double(kv_per_token) / cfg.num_layers;
         kernels.push_back({{"matrix", "attention"}, {"input", "rope"}, {"rows", keys}, {"cols", cfg.kv_dim()},
-                           {"dtype", dtype_name(kv->k[0].dtype)}, {"bytes", int64_t(bytes)}, {"us", *sec * 1e6},
+                           {"dtype", dtype_name(kv->dtype)}, {"bytes", int64_t(bytes)}, {"us", *sec * 1e6},
                            {"gb_s", bytes / *sec / 1e9},
                            {"fraction_of_copy_bandwidth", copy_bandwidth > 0 ? bytes / *sec / copy_bandwidth : 0}});
       }
@@ -402,6 +409,9 @@ void add_bench(CLI::App& app) {
         {"fraction_of_copy_bandwidth", copy_bandwidth > 0 ? bpt * decode_tok_s / copy_bandwidth : 0},
         {"weight_bytes", tr.weight_bytes()},
         {"weight_bytes_read_per_token", tr.weight_bytes_read_per_token()},
+        {"kv_cache", dtype_name(kv_dtype)},
+        {"kv_cache_tokens", ctx},
+        {"kv_cache_bytes", kv_bytes},
         {"peak_backend_bytes", b.peak_bytes_in_use()},
         {"peak_rss_bytes", peak_rss},
         {"kernels", kernels},
@@ -432,6 +442,7 @@ void add_bench(CLI::App& app) {
                          std::to_string(k["prefill_tflop_s"].get<double>()) + " TFLOP/s)").c_str()
                       : "");
     if (matmul_ms_best > 0) std::printf("  matrices of one decode step (best calls): %.3f ms\n", matmul_ms_best);
+    std::printf("  %s KV cache of %d tokens: %.1f MiB\n", dtype_name(kv_dtype), ctx, double(kv_bytes) / (1 << 20));
     std::printf("  peak backend memory %.1f MiB, peak resident memory %.1f MiB\n",
                 double(b.peak_bytes_in_use()) / (1 << 20), double(peak_rss) / (1 << 20));
   });

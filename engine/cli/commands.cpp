@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -23,6 +24,15 @@ int& exit_code() {
   return code;
 }
 
+void add_kv_cache_option(CLI::App* c, KvCacheType& t) {
+  const std::map<std::string, KvCacheType> names{
+      {"auto", KvCacheType::kAuto}, {"f16", KvCacheType::kF16}, {"int8", KvCacheType::kInt8}};
+  c->add_option("--kv-cache", t,
+                "KV cache: auto (f32 on the CPU, f16 on CUDA), f16, or int8 (a scale per token and head; about half "
+                "of f16's memory)")
+      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case));
+}
+
 int fail(const Status& s) {
   std::fprintf(stderr, "jetchat-cli: %s\n", s.message().c_str());
   exit_code() = 1;
@@ -37,6 +47,7 @@ struct ModelOptions {
   std::string device = "cpu";
   int threads = 0;
   int context = 0;
+  KvCacheType kv_cache = KvCacheType::kAuto;
   std::string chat_template;
 
   void add_to(CLI::App* c) {
@@ -45,12 +56,14 @@ struct ModelOptions {
     c->add_option("--threads", threads, "CPU threads (0: all cores)");
     c->add_option("--ctx", context, "context length in tokens (0: the model's, at most 4096)");
     c->add_option("--template", chat_template, "chat template: internlm2, internlm, llama2, llama3, chatml, raw");
+    add_kv_cache_option(c, kv_cache);
   }
   Result<std::shared_ptr<Model>> load() const {
     LoadParams p;
     p.device = device == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu;
     p.threads = threads;
     p.context_length = context;
+    p.kv_cache = kv_cache;
     p.chat_template = chat_template;
     return Model::load(path, p);
   }

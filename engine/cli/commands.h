@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "jetchat/params.h"
 #include "jetchat/status.h"
 #include "model_lookup.h"
 
@@ -20,6 +21,9 @@ void add_make_model(CLI::App& app);
 void add_convert_gguf(CLI::App& app);
 void add_quantize(CLI::App& app);
 void add_serve(CLI::App& app);
+
+// --kv-cache auto|f16|int8, the KV cache's element type (LoadParams::kv_cache).
+void add_kv_cache_option(CLI::App* c, KvCacheType& t);
 
 // Prints "jetchat-cli: <message>" to stderr and returns the exit code for a failed status.
 int fail(const Status& s);

@@ -14,6 +14,7 @@ namespace {
 struct ServeOptions {
   std::string path, device = "cpu", chat_template;
   int threads = 0, context = 0;
+  KvCacheType kv_cache = KvCacheType::kAuto;
   server::ServerOptions server;
 };
 
@@ -31,6 +32,7 @@ void add_serve(CLI::App& app) {
   c->add_option("--threads", o->threads, "CPU threads (0: all cores)");
   c->add_option("--ctx", o->context, "context length in tokens (0: the model's, at most 4096)");
   c->add_option("--template", o->chat_template, "chat template: internlm2, internlm, llama2, llama3, chatml, raw");
+  add_kv_cache_option(c, o->kv_cache);
   c->add_option("--host", o->server.host, "address to listen on; 0.0.0.0 exposes the model to the network")
       ->capture_default_str();
   c->add_option("--port", o->server.port, "TCP port (0: any free port, printed at start)")
@@ -62,6 +64,7 @@ void add_serve(CLI::App& app) {
     p.device = o->device == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu;
     p.threads = o->threads;
     p.context_length = o->context;
+    p.kv_cache = o->kv_cache;
     p.chat_template = o->chat_template;
     auto model = Model::load(o->path, p);
     if (!model) return void(fail(model.status()));

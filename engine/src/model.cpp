@@ -182,7 +182,15 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
   auto backend = make_backend(params.device, params.threads);
   if (!backend) return backend.status();
   impl->backend = std::move(backend.value());
-  impl->info.kv_bytes_per_token = Transformer::kv_bytes_per_token(impl->config, impl->backend->kv_dtype());
+  switch (params.kv_cache) {
+    case KvCacheType::kAuto: impl->kv_dtype = impl->backend->kv_dtype(); break;
+    case KvCacheType::kF16: impl->kv_dtype = DType::kF16; break;
+    case KvCacheType::kInt8: impl->kv_dtype = DType::kI8; break;
+  }
+  if (!impl->backend->kv_dtype_supported(impl->kv_dtype))
+    return Status(StatusCode::kUnsupported, impl->backend->name() + " has no " + dtype_name(impl->kv_dtype) +
+                                                " KV cache");
+  impl->info.kv_bytes_per_token = Transformer::kv_bytes_per_token(impl->config, impl->kv_dtype);
   const ModelInfo& info = impl->info;
   if (params.check_memory) {
     const SystemMemory mem = read_system_memory();
@@ -193,7 +201,8 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
     if (available > 0 && need > available)
       return Status(StatusCode::kOutOfMemory,
                     info.name + " needs " + mib(need) + " (weights and scratch " + mib(info.weight_bytes) +
-                        " + KV cache " + mib(info.kv_bytes_per_token * impl->context_length) + " for " +
+                        " + " + dtype_name(impl->kv_dtype) + " KV cache " +
+                        mib(info.kv_bytes_per_token * impl->context_length) + " for " +
                         std::to_string(impl->context_length) + " tokens) but only " + mib(available) + where +
                         "; choose a smaller model or context");
   }

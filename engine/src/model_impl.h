@@ -23,6 +23,7 @@ class ModelImpl {
   ModelConfig config;
   const Architecture* arch = nullptr;
   int context_length = 0;
+  DType kv_dtype = DType::kF32;              // of every session's KV cache, from params.kv_cache and the backend
   std::unique_ptr<Tokenizer> tokenizer;
   ChatTemplate chat_template{ChatFormat::kRaw};
   std::unique_ptr<Backend> backend;

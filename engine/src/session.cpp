@@ -94,7 +94,7 @@ class SessionImpl {
 
 Status SessionImpl::ensure_kv() {
   if (kv_.capacity) return Status::ok();
-  auto kv = m_.transformer->alloc_kv(m_.context_length);
+  auto kv = m_.transformer->alloc_kv(m_.context_length, m_.kv_dtype);
   if (!kv) return kv.status();
   kv_ = std::move(kv.value());
   m_.kv_bytes_in_use += kv_.bytes;

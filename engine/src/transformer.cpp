@@ -8,7 +8,8 @@
 namespace jetchat {
 
 int64_t Transformer::kv_bytes_per_token(const ModelConfig& c, DType kv_dtype) {
-  return int64_t(c.num_layers) * 2 * c.kv_dim() * int64_t(dtype_size(kv_dtype));
+  const int64_t scales = kv_dtype == DType::kI8 ? int64_t(c.num_kv_heads) * int64_t(sizeof(float)) : 0;
+  return int64_t(c.num_layers) * 2 * (c.kv_dim() * int64_t(dtype_size(kv_dtype)) + scales);
 }
 
 int64_t Transformer::scratch_bytes(const ModelConfig& c) {
@@ -43,27 +44,41 @@ Transformer::~Transformer() {
   w_.free(b_);
 }
 
-Result<KvCache> Transformer::alloc_kv(int capacity) {
+Result<KvCache> Transformer::alloc_kv(int capacity, std::optional<DType> type) {
+  const DType dtype = type.value_or(b_.kv_dtype());
+  if (!b_.kv_dtype_supported(dtype))
+    return Status(StatusCode::kUnsupported, b_.name() + ": no " + dtype_name(dtype) + " KV cache");
   KvCache kv;
+  kv.dtype = dtype;
   kv.capacity = capacity;
   for (int l = 0; l < c_.num_layers; ++l) {
-    auto k = b_.alloc(b_.kv_dtype(), capacity, c_.kv_dim());
-    auto v = k ? b_.alloc(b_.kv_dtype(), capacity, c_.kv_dim()) : k;
-    if (!k || !v) {
-      if (k) b_.free(*k);
-      free_kv(kv);
-      return (k ? v : k).status();
+    kv.layers.emplace_back();
+    KvLayer& layer = kv.layers.back();
+    struct Want {
+      Tensor* t;
+      DType dtype;
+      int64_t cols;
+    } wants[] = {{&layer.k, dtype, c_.kv_dim()},
+                 {&layer.v, dtype, c_.kv_dim()},
+                 {&layer.k_scale, DType::kF32, dtype == DType::kI8 ? c_.num_kv_heads : 0},
+                 {&layer.v_scale, DType::kF32, dtype == DType::kI8 ? c_.num_kv_heads : 0}};
+    for (const Want& w : wants) {
+      if (w.cols == 0) continue;
+      auto t = b_.alloc(w.dtype, capacity, w.cols);
+      if (!t) {
+        free_kv(kv);
+        return t.status();
+      }
+      *w.t = *t;
+      kv.bytes += int64_t(t->bytes);
     }
-    kv.k.push_back(*k);
-    kv.v.push_back(*v);
-    kv.bytes += int64_t(k->bytes + v->bytes);
   }
   return kv;
 }
 
 void Transformer::free_kv(KvCache& kv) {
-  for (auto& t : kv.k) b_.free(t);
-  for (auto& t : kv.v) b_.free(t);
+  for (auto& l : kv.layers)
+    for (Tensor* t : {&l.k, &l.v, &l.k_scale, &l.v_scale}) b_.free(*t);
   kv = KvCache{};
 }
 
@@ -97,7 +112,7 @@ void Transformer::forward_chunk(KvCache& kv, const int32_t* ids, int n, int pos0
   uint64_t key = 1469598103934665603ull;
   auto mix = [&key](uint64_t v) { key = (key ^ v) * 1099511628211ull; };
   mix(reinterpret_cast<uintptr_t>(this));
-  mix(reinterpret_cast<uintptr_t>(kv.k.empty() ? nullptr : kv.k[0].data));
+  mix(reinterpret_cast<uintptr_t>(kv.layers.empty() ? nullptr : kv.layers[0].k.data));
   mix(uint64_t(want));
   for (float f : inv_freq) mix(f32_to_bits(f));
   if (b_.begin_step(key, ids, n, pos0)) {
@@ -123,7 +138,7 @@ void Transformer::layers_and_head(KvCache& kv, const int32_t* ids, int n, int po
     const LayerWeights& w = w_.layers[l];
     b_.rmsnorm_matmul(qkv, xn, x, w.attn_norm, float(c_.rms_norm_eps), w.wqkv,
                       w.bqkv.empty() ? nullptr : &w.bqkv);
-    b_.rope_attention(attn, qkv, kv.k[l], kv.v[l], shape, pos0, inv_freq);
+    b_.rope_attention(attn, qkv, kv.layers[l], shape, pos0, inv_freq);
     b_.matmul_add(x, attn, w.wo, w.bo.empty() ? nullptr : &w.bo, xn);
 
     b_.rmsnorm_matmul(gate_up, xn, x, w.ffn_norm, float(c_.rms_norm_eps), w.w_gate_up, nullptr);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "backend.h"
@@ -12,7 +13,8 @@
 namespace jetchat {
 
 struct KvCache {
-  std::vector<Tensor> k, v;  // per layer: [capacity, kv_dim] f32
+  std::vector<KvLayer> layers;  // per layer: K and V [capacity, kv_dim] of `dtype` (+ scales for int8)
+  DType dtype = DType::kF32;
   int capacity = 0;
   int64_t bytes = 0;
 };
@@ -25,10 +27,12 @@ class Transformer {
   static Result<std::unique_ptr<Transformer>> create(const ModelConfig& c, ModelWeights weights, Backend& backend);
   ~Transformer();
 
+  // K and V of every layer for one token; an int8 cache counts its scales (one f32 per KV head) too.
   static int64_t kv_bytes_per_token(const ModelConfig& c, DType kv_dtype = DType::kF32);
   static int64_t scratch_bytes(const ModelConfig& c);
 
-  Result<KvCache> alloc_kv(int capacity);
+  // A cache of `dtype` (one the backend supports: Backend::kv_dtype_supported), by default the backend's own.
+  Result<KvCache> alloc_kv(int capacity, std::optional<DType> dtype = std::nullopt);
   void free_kv(KvCache& kv);
 
   // Runs tokens ids[0..n) at positions pos0.. (their K/V go into `kv`). Writes the logits of the last token

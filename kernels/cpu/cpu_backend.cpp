@@ -7,6 +7,7 @@
 #include <new>
 
 #include "half.h"
+#include "kv_quant.h"
 
 namespace jetchat {
 
@@ -25,7 +26,8 @@ float to_f32(DType t, const void* p, int64_t i) {
     case DType::kF16: return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
     case DType::kBF16: return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
     case DType::kQ4:
-    case DType::kQ8: break;
+    case DType::kQ8:
+    case DType::kI8: break;
   }
   return NAN;
 }
@@ -36,7 +38,8 @@ void store_from_f32(DType t, void* p, int64_t i, float v) {
     case DType::kF16: static_cast<uint16_t*>(p)[i] = f32_to_f16(v); break;
     case DType::kBF16: static_cast<uint16_t*>(p)[i] = f32_to_bf16(v); break;
     case DType::kQ4:
-    case DType::kQ8: break;
+    case DType::kQ8:
+    case DType::kI8: break;
   }
 }
 
@@ -304,22 +307,63 @@ void CpuBackend::rope(Tensor& qkv, const AttentionShape& s, int pos0, const std:
   });
 }
 
-void CpuBackend::attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache,
-                           const AttentionShape& s, int pos0) {
+namespace {
+
+// Stores one token's K or V heads (kv_heads x D f32) at row `pos` of a cache of the layer's element type; an
+// int8 cache gets each head's scale too (kv_quant.h).
+void kv_store(const Tensor& cache, const Tensor& scales, int64_t pos, const float* x, int kv_heads, int D) {
+  const int64_t kv_dim = int64_t(kv_heads) * D;
+  switch (cache.dtype) {
+    case DType::kF32: std::memcpy(static_cast<float*>(cache.data) + pos * kv_dim, x, size_t(kv_dim) * 4); break;
+    case DType::kF16:
+      for (int64_t i = 0; i < kv_dim; ++i) static_cast<uint16_t*>(cache.data)[pos * kv_dim + i] = f32_to_f16(x[i]);
+      break;
+    case DType::kI8:
+      for (int h = 0; h < kv_heads; ++h) {
+        const float* xh = x + int64_t(h) * D;
+        float amax = 0.0f;
+        for (int d = 0; d < D; ++d) amax = std::max(amax, std::fabs(xh[d]));
+        const float inv = kv_int8_inv_scale(amax);
+        int8_t* q = static_cast<int8_t*>(cache.data) + pos * kv_dim + int64_t(h) * D;
+        for (int d = 0; d < D; ++d) q[d] = kv_int8_quantize(xh[d], inv);
+        static_cast<float*>(scales.data)[pos * kv_heads + h] = kv_int8_scale(amax);
+      }
+      break;
+    default: break;  // refused by kv_dtype_supported before any cache exists
+  }
+}
+
+// Head h of cache row `pos` as f32: a pointer into an f32 cache, else converted into buf[D].
+const float* kv_head(const Tensor& cache, const Tensor& scales, int64_t pos, int h, int kv_heads, int D, float* buf) {
+  const int64_t at = pos * kv_heads * D + int64_t(h) * D;
+  switch (cache.dtype) {
+    case DType::kF16:
+      for (int d = 0; d < D; ++d) buf[d] = f16_to_f32(static_cast<const uint16_t*>(cache.data)[at + d]);
+      return buf;
+    case DType::kI8: {
+      const float scale = static_cast<const float*>(scales.data)[pos * kv_heads + h];
+      for (int d = 0; d < D; ++d) buf[d] = float(static_cast<const int8_t*>(cache.data)[at + d]) * scale;
+      return buf;
+    }
+    default: return static_cast<const float*>(cache.data) + at;
+  }
+}
+
+}  // namespace
+
+void CpuBackend::attention(Tensor& out, const Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0) {
   const int n = int(qkv.rows), D = s.head_dim, H = s.heads, Hkv = s.kv_heads, group = H / Hkv;
   const int64_t kv_dim = int64_t(Hkv) * D;
   const float* q_all = static_cast<const float*>(qkv.data);
-  float* kc = static_cast<float*>(k_cache.data);
-  float* vc = static_cast<float*>(v_cache.data);
   for (int t = 0; t < n; ++t) {
     const float* row = q_all + t * qkv.cols;
-    std::memcpy(kc + (pos0 + t) * kv_dim, row + int64_t(H) * D, kv_dim * sizeof(float));
-    std::memcpy(vc + (pos0 + t) * kv_dim, row + int64_t(H) * D + kv_dim, kv_dim * sizeof(float));
+    kv_store(kv.k, kv.k_scale, pos0 + t, row + int64_t(H) * D, Hkv, D);
+    kv_store(kv.v, kv.v_scale, pos0 + t, row + int64_t(H) * D + kv_dim, Hkv, D);
   }
   const float scale = 1.0f / std::sqrt(float(D));
   float* o = static_cast<float*>(out.data);
   pool_.parallel_for(int64_t(n) * H, [&](int64_t b, int64_t e) {
-    std::vector<float> score;
+    std::vector<float> score, buf(static_cast<size_t>(D));  // buf: a converted f16 or int8 head
     for (int64_t job = b; job < e; ++job) {
       const int t = int(job / H), h = int(job % H), kvh = h / group;
       const int len = pos0 + t + 1;  // causal: keys 0..pos0+t
@@ -329,7 +373,10 @@ void CpuBackend::attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tens
       for (int p = 0; p < len; ++p) {
         // The SIMD dot product: a plain loop is a serial chain of D adds (no reordering without -ffast-math).
         float dot;
-        vec_.dot_f32(kc + p * kv_dim + int64_t(kvh) * D, q, D, 1, D, &dot);
+        if (kv.k.dtype == DType::kF16)  // converted inside the SIMD loop
+          vec_.dot_f16(static_cast<const uint16_t*>(kv.k.data) + p * kv_dim + int64_t(kvh) * D, q, D, 1, D, &dot);
+        else
+          vec_.dot_f32(kv_head(kv.k, kv.k_scale, p, kvh, Hkv, D, buf.data()), q, D, 1, D, &dot);
         score[p] = dot * scale;
         mx = std::max(mx, score[p]);
       }
@@ -339,7 +386,7 @@ void CpuBackend::attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tens
       float* od = o + t * out.cols + int64_t(h) * D;
       std::fill(od, od + D, 0.0f);
       for (int p = 0; p < len; ++p) {
-        const float* v = vc + p * kv_dim + int64_t(kvh) * D;
+        const float* v = kv_head(kv.v, kv.v_scale, p, kvh, Hkv, D, buf.data());
         const float w = score[p] * inv;
         for (int d = 0; d < D; ++d) od[d] += w * v[d];
       }

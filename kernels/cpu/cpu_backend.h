@@ -27,8 +27,11 @@ class CpuBackend final : public Backend {
   void rmsnorm(Tensor& out, const Tensor& x, const Tensor& w, float eps) override;
   void matmul(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias) override;
   void rope(Tensor& qkv, const AttentionShape& s, int pos0, const std::vector<float>& inv_freq) override;
-  void attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s,
-                 int pos0) override;
+  void attention(Tensor& out, const Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0) override;
+  // f32 (the default), f16 or int8.
+  bool kv_dtype_supported(DType t) const override {
+    return t == DType::kF32 || t == DType::kF16 || t == DType::kI8;
+  }
   void silu_mul(Tensor& out, const Tensor& gate_up) override;
   void add(Tensor& x, const Tensor& y) override;
 

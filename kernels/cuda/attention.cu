@@ -1,30 +1,44 @@
-// Causal attention over the fp16 KV cache, split along the sequence (flash-decoding).
+// Causal attention over the KV cache (fp16, or int8 with a scale per token and KV head), split along the
+// sequence (flash-decoding).
 //
 // Block (query token, KV head, split): all query heads of the GQA group are served by one block, so each K/V
-// byte is read once per group. Keys are taken in tiles of 64: scores for the tile (D/8 threads per key, 16-byte
-// loads, shuffle reduction), an online-softmax update per head, then P·V with each thread owning 8 dimensions
-// of every head for a subset of the keys. Each split leaves (max, sum, unnormalised output) per head; a second
-// kernel combines the splits. The score matrix never exists beyond one 64-key tile, so long prompts are fine.
-// Decode (one token) is a single kernel: the block whose split holds the new position rotates the new key
-// (RoPE on the fly, as for the query) and appends it and the value to the cache before reading, and the last
+// byte is read once per group. A thread owns 8 dimensions (a chunk) of a head; kKeyPar keys are handled side by
+// side and a tile is kRounds of them. At the start of a tile every thread issues all of its K and V loads for
+// the tile at once, so a tile costs one global round trip (the next tile's keys are requested while this one's
+// softmax and P·V run); then the scores (shuffle reduction over a key's chunks), an online-softmax update per
+// head, and P·V into registers. The partial outputs of the keys handled side by side are summed by shuffles and
+// then through shared memory. A split that covers the whole context writes the output itself; otherwise each
+// split leaves (max, sum, unnormalised output) per head and the splits are combined.
+// Decode (one token) is a single kernel: RoPE on the fly for the query and the new key; the block whose split
+// holds the new position rounds (fp16) or quantises (int8) the new key and value, writes them to the cache and
+// scores them from its own copy, so the loads of the cached keys are issued first and overlap the RoPE; the last
 // split of each KV head to finish (an arrival counter) combines the group's partial results.
 // Plain sm_53+ instructions: also Xavier's (sm_72) path.
 #include <algorithm>
+#include <type_traits>
 
 #include "cuda/ops.h"
+#include "kv_quant.h"
 
 namespace jetchat::cuda {
 namespace {
 
-constexpr int kThreads = 128;
-constexpr int kMaxGroup = 8;        // query heads per KV head (GQA group) handled by one block
-constexpr int kTile = 64;           // keys per online-softmax step
-// Decode splits the sequence into runs of at least this many keys. The grid has capacity / kDecodeSplit splits
-// per KV head (a recorded graph serves every length); the kernel spreads the current length over at most about
-// two blocks per multiprocessor, so short contexts use few blocks of small work and long ones leave few partial
-// results to combine.
-constexpr int kDecodeSplit = 64;
+constexpr int kThreads = 256;
+constexpr int kWarps = kThreads / 32;
+constexpr int kMaxGroup = 8;         // query heads per KV head (GQA group) handled by one block
+constexpr int kMaxRounds = 8;        // a tile's K and V loads live in registers: 8 x 2 x 16 bytes per thread
+constexpr int kMaxTile = 256;        // keys per tile at most (the scores of a tile sit in shared memory)
 constexpr int kPrefillMaxSplits = 8;  // per (token, KV head): n tokens already give n x KV heads blocks
+
+// Keys handled side by side for head size D (one thread per 8 dimensions), and keys per tile. Decode splits
+// the sequence into whole tiles: the grid has capacity / tile splits per KV head (a recorded graph serves every
+// length), and the kernel spreads the current length over at most about two blocks per multiprocessor, so a
+// short context is one split (D = 128: up to 128 keys) that writes its output directly, and a long one leaves
+// few partial results to combine.
+__host__ __device__ constexpr int key_par(int D) { return kThreads / (D / 8); }
+__host__ __device__ constexpr int tile_keys(int D) {
+  return key_par(D) * kMaxRounds < kMaxTile ? key_par(D) * kMaxRounds : kMaxTile;
+}
 
 struct Params {
   AttentionArgs a;
@@ -35,20 +49,49 @@ struct Params {
   float scale;
 };
 
+// 8 consecutive cache elements of one head as loaded (fp16: 16 bytes, int8: 8 bytes) and as floats (int8 without
+// its scale, which the caller applies once per key).
+template <typename T>
+struct Chunk;
+template <>
+struct Chunk<__half> {
+  using Raw = uint4;
+  __device__ static void to_float(const Raw& r, float* f) {
+    const __half2* h = reinterpret_cast<const __half2*>(&r);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const float2 v = __half22float2(h[i]);
+      f[2 * i] = v.x, f[2 * i + 1] = v.y;
+    }
+  }
+};
+template <>
+struct Chunk<int8_t> {
+  using Raw = uint2;
+  __device__ static void to_float(const Raw& r, float* f) {
+    const int8_t* b = reinterpret_cast<const int8_t*>(&r);
+#pragma unroll
+    for (int i = 0; i < 8; ++i) f[i] = float(b[i]);
+  }
+};
+
 // Decode: keys per split for a context of `len` keys, whole tiles, so that at most p.decode_splits splits are
 // busy (fewer partial results to combine at long contexts, all of them at short ones).
+template <int kTile>
 __device__ __forceinline__ int decode_split_len(const Params& p, int len) {
   const int per = (len + p.decode_splits - 1) / p.decode_splits;
-  return max(kDecodeSplit, (per + kTile - 1) / kTile * kTile);
+  return (per + kTile - 1) / kTile * kTile;
 }
 
 __device__ __forceinline__ int position0(const AttentionArgs& a) { return a.pos_dev ? *a.pos_dev : a.pos0; }
 
-// Element d of a head after the rotary embedding (HF rotate_half: pairs d, d + half), given cos/sin per pair.
-__device__ __forceinline__ float rotated(const float* head, int d, int half, const float* cs, const float* sn) {
-  if (d < half) return head[d] * cs[d] - head[d + half] * sn[d];
-  if (d < 2 * half) return head[d] * cs[d - half] + head[d - half] * sn[d - half];
-  return head[d];
+// The rotary embedding (HF rotate_half: pairs d, d + half): element d of a head is rotated with the element
+// partner(d); x = head[d], y = head[partner(d)], cos/sin per pair.
+__device__ __forceinline__ int partner(int d, int half) { return d < half ? d + half : d < 2 * half ? d - half : d; }
+__device__ __forceinline__ float rotated(float x, float y, int d, int half, const float* cs, const float* sn) {
+  if (d < half) return x * cs[d] - y * sn[d];
+  if (d < 2 * half) return x * cs[d - half] + y * sn[d - half];
+  return x;
 }
 
 // cos and sin of position * inv_freq[j] for j < half: the angle reduced modulo 2π in double (at position 32K
@@ -59,6 +102,45 @@ __device__ void rope_angles(const float* inv_freq, int half, int pos, float* cs,
     double a = double(pos) * double(inv_freq[j]);
     a -= two_pi * floor(a / two_pi);
     sincosf(float(a), &sn[j], &cs[j]);
+  }
+}
+
+// One warp stores x[0..D) (lane-strided, kPer values per lane) as row `pos` of KV head `h` of a cache: rounded to
+// fp16, or quantised to int8 with the head's scale (kv_quant.h). Returns the values as the cache holds them
+// (int8: without the scale, which goes to *scale_out) in keep[D].
+template <int D, typename T>
+__device__ void store_head(const float (&x)[(D + 31) / 32], T* dst, float* scale_dst, float* keep, float* scale_out) {
+  constexpr int kPer = (D + 31) / 32;
+  const int lane = threadIdx.x % 32;
+  if constexpr (std::is_same_v<T, int8_t>) {
+    float amax = 0.0f;
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) amax = fmaxf(amax, fabsf(x[i]));  // x is 0 beyond D
+#pragma unroll
+    for (int o = 16; o > 0; o /= 2) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+    const float inv = kv_int8_inv_scale(amax);
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) {
+      const int d = lane + 32 * i;
+      if (d >= D) break;
+      const int8_t q = kv_int8_quantize(x[i], inv);
+      dst[d] = q;
+      if (keep) keep[d] = float(q);
+    }
+    if (lane == 0) {
+      *scale_dst = kv_int8_scale(amax);
+      if (scale_out) *scale_out = kv_int8_scale(amax);
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) {
+      const int d = lane + 32 * i;
+      if (d >= D) break;
+      const __half h = __float2half_rn(x[i]);
+      dst[d] = h;
+      if (keep) keep[d] = __half2float(h);
+    }
+    if (lane == 0 && scale_out) *scale_out = 1.0f;
   }
 }
 
@@ -94,101 +176,172 @@ __device__ void combine_heads(const Params& p, int qi, int h0, int nh, int used)
   }
 }
 
+// Prefill: block t appends token t's K and V heads (one warp per head) at position pos0 + t.
+template <int D, typename T>
 __global__ void kv_append_kernel(AttentionArgs a) {
-  const int t = blockIdx.x;
-  const int kv_dim = a.kv_heads * a.head_dim;
-  const int64_t dst = int64_t(position0(a) + t) * kv_dim;
-  const float* src = a.qkv + int64_t(t) * a.qkv_stride + int64_t(a.heads) * a.head_dim;
-  for (int j = threadIdx.x; j < kv_dim; j += blockDim.x) {
-    a.k_cache[dst + j] = __float2half_rn(src[j]);
-    a.v_cache[dst + j] = __float2half_rn(src[kv_dim + j]);
+  constexpr int kPer = (D + 31) / 32;
+  const int t = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int64_t pos = position0(a) + t;
+  const float* src = a.qkv + int64_t(t) * a.qkv_stride + int64_t(a.heads) * D;  // K heads, then V heads
+  for (int job = warp; job < 2 * a.kv_heads; job += blockDim.x / 32) {
+    const bool is_v = job >= a.kv_heads;
+    const int h = job - (is_v ? a.kv_heads : 0);
+    float x[kPer];
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) {
+      const int d = lane + 32 * i;
+      x[i] = d < D ? src[int64_t(job) * D + d] : 0.0f;
+    }
+    T* cache = static_cast<T*>(is_v ? a.v_cache : a.k_cache);
+    float* scales = is_v ? a.v_scale : a.k_scale;
+    store_head<D, T>(x, cache + pos * a.kv_heads * D + int64_t(h) * D, scales ? scales + pos * a.kv_heads + h : nullptr,
+                     nullptr, nullptr);
   }
 }
 
 // kDecode: one query (n == 1), RoPE on the fly when a.inv_freq is set, the append of the new key and value,
 // and the combine in the last split to finish; otherwise the cache already holds the keys and a second kernel
-// combines.
-template <int D, bool kDecode>
+// combines. G: the GQA group rounded up to a power of two. The loops over the heads have no run-time bound, so
+// the dependency chains of all heads interleave (with `h < group` as the bound they ran one head after another:
+// 1.45 µs per head of a 128-key tile on an H200); the heads beyond the group compute on a zero query and are
+// never stored. Dynamic shared memory: kWarps x group x D floats (the warps' partial outputs).
+template <int D, int G, typename T, bool kDecode>
 __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
-  constexpr int kChunks = D / 8;                 // 16-byte chunks of a head
-  constexpr int kKeyPar = kThreads / kChunks;    // keys handled side by side
-  __shared__ float q_s[kMaxGroup][D];
-  __shared__ float s_s[kMaxGroup][kTile];
-  __shared__ float m_s[kMaxGroup], l_s[kMaxGroup], corr_s[kMaxGroup];
-  __shared__ __align__(16) float red[kKeyPar][kMaxGroup * D];  // 32 KB whatever D: kKeyPar * D = 8 * kThreads
+  constexpr int kChunks = D / 8;            // 8-dimension chunks of a head
+  constexpr int kKeyPar = key_par(D);       // keys handled side by side
+  constexpr int kTile = tile_keys(D);       // keys per tile
+  constexpr int kRounds = kTile / kKeyPar;  // keys per thread per tile
+  constexpr int kPer = (D + 31) / 32;       // elements of a head per lane when one warp handles it
+  constexpr int kQPer = (G * D + kThreads - 1) / kThreads;  // query elements per thread
+  constexpr bool kInt8 = std::is_same_v<T, int8_t>;
+  using Raw = typename Chunk<T>::Raw;
+  __shared__ float q_s[G][D];
+  __shared__ float s_s[G][kTile];
+  __shared__ float m_s[G], l_s[G], corr_s[G];
   __shared__ float cs[D / 2], sn[D / 2];
+  __shared__ float new_k[D], new_v[D], new_scale[2];  // decode: the new key and value as the cache holds them
   __shared__ bool is_last;
+  extern __shared__ __align__(16) float red[];  // [kWarps][group * D]
 
   const AttentionArgs& a = p.a;
   const int group = a.heads / a.kv_heads;
   const int qi = blockIdx.x / a.kv_heads, kvh = blockIdx.x % a.kv_heads;
   const int len = position0(a) + qi + 1;  // keys 0..position of this query
-  const int split_len = kDecode ? decode_split_len(p, len) : p.split_len;
+  const int split_len = kDecode ? decode_split_len<kTile>(p, len) : p.split_len;
   const int start = blockIdx.y * split_len;
   if (start >= len) return;
   const int end = min(len, start + split_len);
+  const int used = (len + split_len - 1) / split_len;
   const int kv_dim = a.kv_heads * D;
+  const bool holds_new = kDecode && end == len;  // this split holds the new position (not read from the cache)
+  const T* kc = static_cast<const T*>(a.k_cache);
+  const T* vc = static_cast<const T*>(a.v_cache);
+  const int c = threadIdx.x % kChunks, kp = threadIdx.x / kChunks;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+
+  // This thread's keys of a tile: t0 + r * kKeyPar + kp. Their raw chunks (and int8 scales), loaded before use.
+  Raw kr[kRounds], vr[kRounds];
+  float ks[kRounds], vs[kRounds];
+  auto cached = [&](int key) { return key < end && !(holds_new && key == len - 1); };
+  auto load_k = [&](int t0) {
+#pragma unroll
+    for (int r = 0; r < kRounds; ++r) {
+      const int key = t0 + r * kKeyPar + kp;
+      const bool ok = cached(key);
+      kr[r] = ok ? *reinterpret_cast<const Raw*>(kc + int64_t(key) * kv_dim + kvh * D + c * 8) : Raw{};
+      if constexpr (kInt8) ks[r] = ok ? a.k_scale[int64_t(key) * a.kv_heads + kvh] : 0.0f;
+    }
+  };
+  auto load_v = [&](int t0) {
+#pragma unroll
+    for (int r = 0; r < kRounds; ++r) {
+      const int key = t0 + r * kKeyPar + kp;
+      const bool ok = cached(key);
+      vr[r] = ok ? *reinterpret_cast<const Raw*>(vc + int64_t(key) * kv_dim + kvh * D + c * 8) : Raw{};
+      if constexpr (kInt8) vs[r] = ok ? a.v_scale[int64_t(key) * a.kv_heads + kvh] : 0.0f;
+    }
+  };
+  load_k(start);
+  load_v(start);
+
+  // The query's elements (each with its rotation partner) and, in the block holding the new position, the new
+  // key's (warp 0) and value's (warp 1), loaded before the angles are known.
   const float* row = a.qkv + int64_t(qi) * a.qkv_stride;
   const int half = kDecode && a.inv_freq ? a.half_rot : 0;
-
+  float qx[kQPer], qy[kQPer];
+#pragma unroll
+  for (int k = 0; k < kQPer; ++k) {
+    const int i = threadIdx.x + k * kThreads, h = i / D, d = i % D;
+    const float* head = row + int64_t(kvh * group + h) * D;
+    qx[k] = i < group * D ? head[d] : 0.0f;  // heads beyond the group: a zero query
+    qy[k] = i < group * D ? head[partner(d, half)] : 0.0f;
+  }
+  const bool appends = holds_new && warp < 2;
+  float x[kPer], y[kPer];
+  if (appends) {
+    const float* src = row + int64_t(warp == 0 ? a.heads + kvh : a.heads + a.kv_heads + kvh) * D;
+    const int rot = warp == 0 ? half : 0;  // values are not rotated
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) {
+      const int d = lane + 32 * i;
+      x[i] = d < D ? src[d] : 0.0f;
+      y[i] = d < D ? src[partner(d, rot)] : 0.0f;
+    }
+  }
   if (half > 0) {
     rope_angles(a.inv_freq, half, len - 1, cs, sn);
     __syncthreads();
   }
-  for (int i = threadIdx.x; i < group * D; i += kThreads) {
-    const int h = i / D, d = i % D;
-    q_s[h][d] = rotated(row + int64_t(kvh * group + h) * D, d, half, cs, sn) * p.scale;
-  }
-  if (kDecode && end == len) {  // this split holds the new position: append its key and value first
-    const float* k_new = row + int64_t(a.heads + kvh) * D;
-    const float* v_new = row + int64_t(a.heads + a.kv_heads + kvh) * D;
-    const int64_t dst = int64_t(len - 1) * kv_dim + kvh * D;
-    for (int d = threadIdx.x; d < D; d += kThreads) {
-      a.k_cache[dst + d] = __float2half_rn(rotated(k_new, d, half, cs, sn));
-      a.v_cache[dst + d] = __float2half_rn(v_new[d]);
-    }
-  }
-  if (threadIdx.x < kMaxGroup) m_s[threadIdx.x] = -INFINITY, l_s[threadIdx.x] = 0.0f;
-  __syncthreads();  // also makes the appended key and value visible to the whole block
-
-  const int c = threadIdx.x % kChunks, kp = threadIdx.x / kChunks;
-  float acc[kMaxGroup][8];
 #pragma unroll
-  for (int h = 0; h < kMaxGroup; ++h)
+  for (int k = 0; k < kQPer; ++k) {
+    const int i = threadIdx.x + k * kThreads;
+    if (i < G * D) q_s[i / D][i % D] = rotated(qx[k], qy[k], i % D, half, cs, sn) * p.scale;
+  }
+  if (appends) {
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) x[i] = rotated(x[i], y[i], lane + 32 * i, warp == 0 ? half : 0, cs, sn);
+    const int64_t at = int64_t(len - 1) * kv_dim + kvh * D;
+    float* scales = warp == 0 ? a.k_scale : a.v_scale;
+    store_head<D, T>(x, static_cast<T*>(warp == 0 ? a.k_cache : a.v_cache) + at,
+                     scales ? scales + int64_t(len - 1) * a.kv_heads + kvh : nullptr, warp == 0 ? new_k : new_v,
+                     &new_scale[warp]);
+  }
+  if (threadIdx.x < G) m_s[threadIdx.x] = -INFINITY, l_s[threadIdx.x] = 0.0f, corr_s[threadIdx.x] = 1.0f;
+  __syncthreads();
+
+  float acc[G][8];
+#pragma unroll
+  for (int h = 0; h < G; ++h)
 #pragma unroll
     for (int i = 0; i < 8; ++i) acc[h][i] = 0.0f;
 
   for (int t0 = start; t0 < end; t0 += kTile) {
     const int tile_n = min(kTile, end - t0);
-    // Scores of the tile.
-    // Whole rounds of kKeyPar keys, so that every lane of a warp reaches the shuffles.
-    const int rounds_end = (tile_n + kKeyPar - 1) / kKeyPar * kKeyPar;
-    for (int j = kp; j < rounds_end; j += kKeyPar) {
-      const bool valid = j < tile_n;
-      const uint4 kv = valid ? *reinterpret_cast<const uint4*>(a.k_cache + int64_t(t0 + j) * kv_dim + kvh * D + c * 8)
-                             : make_uint4(0, 0, 0, 0);
-      const __half2* k2 = reinterpret_cast<const __half2*>(&kv);
+    // Scores of the tile (every lane runs every round: the shuffles need whole warps).
+#pragma unroll
+    for (int r = 0; r < kRounds; ++r) {
+      // Selects rather than branches, so that the rounds' chains interleave.
+      const int j = r * kKeyPar + kp;
+      const bool fresh = holds_new && t0 + j == len - 1;
       float kf[8];
+      Chunk<T>::to_float(kr[r], kf);
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const float2 f = __half22float2(k2[i]);
-        kf[2 * i] = f.x, kf[2 * i + 1] = f.y;
-      }
+      for (int i = 0; i < 8; ++i) kf[i] = fresh ? new_k[c * 8 + i] : kf[i];
+      const float kscale = fresh ? new_scale[0] : kInt8 ? ks[r] : 1.0f;
 #pragma unroll
-      for (int h = 0; h < kMaxGroup; ++h) {
-        if (h >= group) break;
+      for (int h = 0; h < G; ++h) {
         float s = 0.0f;
 #pragma unroll
         for (int i = 0; i < 8; ++i) s += q_s[h][c * 8 + i] * kf[i];
 #pragma unroll
         for (int o = kChunks / 2; o > 0; o /= 2) s += __shfl_xor_sync(0xffffffffu, s, o, kChunks);
-        if (c == 0 && valid) s_s[h][j] = s;
+        if (c == 0 && j < tile_n) s_s[h][j] = s * kscale;
       }
     }
+    if (t0 + kTile < end) load_k(t0 + kTile);  // the next tile's keys are on their way during this one's P·V
     __syncthreads();
-    // Online softmax: warp w updates heads w, w + 4, ...
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    for (int h = warp; h < group; h += kThreads / 32) {
+    // Online softmax: warp w updates heads w, w + kWarps, ...
+    for (int h = warp; h < group; h += kWarps) {
       float mx = -INFINITY;
       for (int j = lane; j < tile_n; j += 32) mx = fmaxf(mx, s_s[h][j]);
 #pragma unroll
@@ -212,57 +365,66 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
     __syncthreads();
     // Weighted values.
 #pragma unroll
-    for (int h = 0; h < kMaxGroup; ++h) {
-      if (h >= group) break;
+    for (int h = 0; h < G; ++h) {
       const float corr = corr_s[h];
 #pragma unroll
       for (int i = 0; i < 8; ++i) acc[h][i] *= corr;
     }
-    for (int j = kp; j < tile_n; j += kKeyPar) {
-      const uint4 vv = *reinterpret_cast<const uint4*>(a.v_cache + int64_t(t0 + j) * kv_dim + kvh * D + c * 8);
-      const __half2* v2 = reinterpret_cast<const __half2*>(&vv);
+#pragma unroll
+    for (int r = 0; r < kRounds; ++r) {
+      const int j = r * kKeyPar + kp;
+      const bool fresh = holds_new && t0 + j == len - 1;
       float vf[8];
+      Chunk<T>::to_float(vr[r], vf);
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const float2 f = __half22float2(v2[i]);
-        vf[2 * i] = f.x, vf[2 * i + 1] = f.y;
-      }
+      for (int i = 0; i < 8; ++i) vf[i] = fresh ? new_v[c * 8 + i] : vf[i];
+      const float vscale = fresh ? new_scale[1] : kInt8 ? vs[r] : 1.0f;
 #pragma unroll
-      for (int h = 0; h < kMaxGroup; ++h) {
-        if (h >= group) break;
-        const float w = s_s[h][j];
+      for (int h = 0; h < G; ++h) {
+        const float w = j < tile_n ? s_s[h][j] * vscale : 0.0f;  // past the tile's end s_s is stale
 #pragma unroll
         for (int i = 0; i < 8; ++i) acc[h][i] += w * vf[i];
       }
     }
+    if (t0 + kTile < end) load_v(t0 + kTile);
     __syncthreads();  // s_s is rewritten by the next tile
   }
 
-  // Sum the kKeyPar key subsets of every (head, dimension) at once through shared memory.
+  // Sum the partial outputs of the keys handled side by side: the lanes of a warp that hold the same chunk by
+  // shuffles, then the warps through shared memory.
 #pragma unroll
-  for (int h = 0; h < kMaxGroup; ++h) {
-    if (h >= group) break;
+  for (int h = 0; h < G; ++h) {
 #pragma unroll
-    for (int i = 0; i < 8; i += 4)
-      *reinterpret_cast<float4*>(&red[kp][h * D + c * 8 + i]) =
-          make_float4(acc[h][i], acc[h][i + 1], acc[h][i + 2], acc[h][i + 3]);
+    for (int i = 0; i < 8; ++i)
+#pragma unroll
+      for (int o = 16; o >= kChunks; o /= 2) acc[h][i] += __shfl_xor_sync(0xffffffffu, acc[h][i], o);
+    if (lane < kChunks && h < group)
+#pragma unroll
+      for (int i = 0; i < 8; i += 4)
+        *reinterpret_cast<float4*>(&red[(warp * group + h) * D + c * 8 + i]) =
+            make_float4(acc[h][i], acc[h][i + 1], acc[h][i + 2], acc[h][i + 3]);
   }
   __syncthreads();
+  const bool direct = used == 1;  // one split covers the context: the output, normalised, needs no combine
   for (int i = threadIdx.x; i < group * D; i += kThreads) {
     float s = 0.0f;
 #pragma unroll
-    for (int k = 0; k < kKeyPar; ++k) s += red[k][i];
+    for (int w = 0; w < kWarps; ++w) s += red[w * group * D + i];
     const int h = i / D, d = i % D;
-    float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
-    dst[2 + d] = s;
+    if (direct) {
+      a.out[int64_t(qi) * a.out_stride + int64_t(kvh * group + h) * D + d] = s / l_s[h];
+    } else {
+      float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
+      dst[2 + d] = s;
+    }
   }
+  if (direct) return;
   for (int h = threadIdx.x; h < group; h += kThreads) {
     float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
     dst[0] = m_s[h];
     dst[1] = l_s[h];
   }
   if constexpr (kDecode) {
-    const int used = (len + split_len - 1) / split_len;
     __threadfence();  // partials visible device-wide before the arrival is counted
     __syncthreads();
     if (threadIdx.x == 0) is_last = atomicAdd(&p.counters[kvh], 1u) == unsigned(used - 1);
@@ -274,35 +436,67 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
   }
 }
 
-// Prefill: block (query token, KV head) combines the splits of the group's heads.
+// Prefill: block (query token, KV head) combines the splits of the group's heads (a single split wrote its
+// output itself).
 __global__ void attention_combine_kernel(Params p) {
   const AttentionArgs& a = p.a;
   const int group = a.heads / a.kv_heads;
   const int qi = blockIdx.x / a.kv_heads, kvh = blockIdx.x % a.kv_heads;
   const int len = position0(a) + qi + 1;
-  combine_heads(p, qi, kvh * group, group, (len + p.split_len - 1) / p.split_len);
+  const int used = (len + p.split_len - 1) / p.split_len;
+  if (used > 1) combine_heads(p, qi, kvh * group, group, used);
 }
 
 void plan(const AttentionArgs& a, int keys, int* split_len, int* splits) {
+  const int tile = tile_keys(a.head_dim);
   if (a.n == 1) {
-    *split_len = kDecodeSplit;
-    *splits = (a.capacity + kDecodeSplit - 1) / kDecodeSplit;
+    *split_len = tile;
+    *splits = (a.capacity + tile - 1) / tile;
     return;
   }
   const int per = (keys + kPrefillMaxSplits - 1) / kPrefillMaxSplits;
-  *split_len = std::max(kTile, (per + kTile - 1) / kTile * kTile);
+  *split_len = (per + tile - 1) / tile * tile;
   *splits = (keys + *split_len - 1) / *split_len;
 }
 
-template <bool kDecode>
-void launch_split(const Params& p, dim3 grid, cudaStream_t stream) {
-  switch (p.a.head_dim) {
-    case 16: attention_split_kernel<16, kDecode><<<grid, kThreads, 0, stream>>>(p); break;
-    case 32: attention_split_kernel<32, kDecode><<<grid, kThreads, 0, stream>>>(p); break;
-    case 64: attention_split_kernel<64, kDecode><<<grid, kThreads, 0, stream>>>(p); break;
-    case 128: attention_split_kernel<128, kDecode><<<grid, kThreads, 0, stream>>>(p); break;
-    default: attention_split_kernel<256, kDecode><<<grid, kThreads, 0, stream>>>(p); break;
+template <int D, int G, typename T, bool kDecode>
+void launch_split_g(const Params& p, dim3 grid, cudaStream_t stream) {
+  auto* kernel = attention_split_kernel<D, G, T, kDecode>;
+  // Beyond 48 KB of dynamic shared memory (D = 256 with a group of 7 or 8) a kernel must opt in, once.
+  constexpr int kMaxRed = kWarps * G * D * int(sizeof(float));
+  if constexpr (kMaxRed > 48 * 1024) {
+    static const cudaError_t opted =
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kMaxRed);
+    (void)opted;  // a failure shows as the launch's error
   }
+  const size_t red = size_t(kWarps) * (p.a.heads / p.a.kv_heads) * D * sizeof(float);
+  kernel<<<grid, kThreads, red, stream>>>(p);
+}
+
+template <int D, typename T, bool kDecode>
+void launch_split(const Params& p, dim3 grid, cudaStream_t stream) {
+  const int group = p.a.heads / p.a.kv_heads;
+  if (group == 1) return launch_split_g<D, 1, T, kDecode>(p, grid, stream);
+  if (group == 2) return launch_split_g<D, 2, T, kDecode>(p, grid, stream);
+  if (group <= 4) return launch_split_g<D, 4, T, kDecode>(p, grid, stream);
+  launch_split_g<D, kMaxGroup, T, kDecode>(p, grid, stream);
+}
+
+template <int D>
+void launch_for(const Params& p, dim3 grid, cudaStream_t stream) {
+  const bool int8 = p.a.k_scale != nullptr;
+  if (p.a.n == 1) {
+    if (int8) return launch_split<D, int8_t, true>(p, grid, stream);
+    return launch_split<D, __half, true>(p, grid, stream);
+  }
+  if (int8) {
+    kv_append_kernel<D, int8_t><<<unsigned(p.a.n), kThreads, 0, stream>>>(p.a);
+    launch_split<D, int8_t, false>(p, grid, stream);
+  } else {
+    kv_append_kernel<D, __half><<<unsigned(p.a.n), kThreads, 0, stream>>>(p.a);
+    launch_split<D, __half, false>(p, grid, stream);
+  }
+  attention_combine_kernel<<<unsigned(p.a.n * p.a.kv_heads), kThreads, 0, stream>>>(p);
 }
 
 }  // namespace
@@ -322,18 +516,19 @@ int64_t attention_scratch_floats(const AttentionArgs& a, int keys) {
 cudaError_t attention(const AttentionArgs& a, float* scratch, unsigned* counters, int sm_count, cudaStream_t stream) {
   if (!attention_supported(a.heads, a.kv_heads, a.head_dim)) return cudaErrorInvalidValue;
   if (a.inv_freq && (a.n != 1 || a.half_rot <= 0 || 2 * a.half_rot > a.head_dim)) return cudaErrorInvalidValue;
+  if ((a.k_scale == nullptr) != (a.v_scale == nullptr)) return cudaErrorInvalidValue;
   // Decode spreads a context over about two blocks per multiprocessor (as many as the capacity allows).
   Params p{a, scratch, counters, 0, 0, std::max(1, 2 * sm_count / a.kv_heads), 1.0f / sqrtf(float(a.head_dim))};
   // For n > 1 the host knows the positions (prefill is never recorded into a graph).
   plan(a, a.pos0 + a.n, &p.split_len, &p.splits);
   const dim3 grid(unsigned(a.n * a.kv_heads), unsigned(p.splits));
-  if (a.n == 1) {
-    launch_split<true>(p, grid, stream);
-    return cudaGetLastError();
+  switch (a.head_dim) {
+    case 16: launch_for<16>(p, grid, stream); break;
+    case 32: launch_for<32>(p, grid, stream); break;
+    case 64: launch_for<64>(p, grid, stream); break;
+    case 128: launch_for<128>(p, grid, stream); break;
+    default: launch_for<256>(p, grid, stream); break;
   }
-  kv_append_kernel<<<unsigned(a.n), 256, 0, stream>>>(a);
-  launch_split<false>(p, grid, stream);
-  attention_combine_kernel<<<unsigned(a.n * a.kv_heads), kThreads, 0, stream>>>(p);
   return cudaGetLastError();
 }
 

@@ -196,7 +196,8 @@ Result<Tensor> CudaBackend::upload(const HostMatrix& m, DType storage) {
         case DType::kF16: v = f16_to_f32(static_cast<const uint16_t*>(m.data)[i]); break;
         case DType::kBF16: v = bf16_to_f32(static_cast<const uint16_t*>(m.data)[i]); break;
         case DType::kQ4:
-        case DType::kQ8: break;
+        case DType::kQ8:
+        case DType::kI8: break;
       }
       if (storage == DType::kF32) {
         std::memcpy(converted.data() + 4 * i, &v, 4);
@@ -500,25 +501,27 @@ void CudaBackend::rope(Tensor& qkv, const AttentionShape& s, int pos0, const std
                   static_cast<const float*>(inv_freq_.ptr), int(inv_freq.size()), pos0, pos_dev(), stream_));
 }
 
-void CudaBackend::attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache,
-                            const AttentionShape& s, int pos0) {
-  attend(out, qkv, k_cache, v_cache, s, pos0, false);
+void CudaBackend::attention(Tensor& out, const Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0) {
+  attend(out, qkv, kv, s, pos0, false);
 }
 
-void CudaBackend::rope_attention(Tensor& out, Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s,
-                                 int pos0, const std::vector<float>& inv_freq) {
+void CudaBackend::rope_attention(Tensor& out, Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0,
+                                 const std::vector<float>& inv_freq) {
   // Decode rotates the query and the new key inside the attention kernel; prefill rotates qkv first.
   if (qkv.rows != 1 || inv_freq.empty() || 2 * inv_freq.size() > size_t(s.head_dim))
-    return Backend::rope_attention(out, qkv, k_cache, v_cache, s, pos0, inv_freq);
+    return Backend::rope_attention(out, qkv, kv, s, pos0, inv_freq);
   upload_inv_freq(inv_freq);
   if (!status_.is_ok()) return;
-  attend(out, qkv, k_cache, v_cache, s, pos0, true);
+  attend(out, qkv, kv, s, pos0, true);
 }
 
-void CudaBackend::attend(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s,
-                         int pos0, bool rotate) {
-  if (k_cache.dtype != DType::kF16 || v_cache.dtype != DType::kF16)
-    return note(Status(StatusCode::kUnsupported, "cuda attention: the KV cache must be fp16 (kv_dtype)"));
+void CudaBackend::attend(Tensor& out, const Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0,
+                         bool rotate) {
+  const bool int8 = kv.k.dtype == DType::kI8;
+  if (!kv_dtype_supported(kv.k.dtype) || kv.v.dtype != kv.k.dtype ||
+      (int8 && (kv.k_scale.empty() || kv.v_scale.empty())))
+    return note(
+        Status(StatusCode::kUnsupported, "cuda attention: the KV cache must be f16, or int8 with its scales"));
   if (!attention_supported(s.heads, s.kv_heads, s.head_dim))
     return note(Status(StatusCode::kUnsupported, "cuda attention: head_dim " + std::to_string(s.head_dim) +
                                                      " or GQA group " + std::to_string(s.heads / std::max(1, s.kv_heads)) +
@@ -526,9 +529,13 @@ void CudaBackend::attend(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor
   AttentionArgs a;
   a.qkv = static_cast<const float*>(qkv.data);
   a.qkv_stride = qkv.cols;
-  a.k_cache = static_cast<__half*>(k_cache.data);
-  a.v_cache = static_cast<__half*>(v_cache.data);
-  a.capacity = int(k_cache.rows);
+  a.k_cache = kv.k.data;
+  a.v_cache = kv.v.data;
+  if (int8) {
+    a.k_scale = static_cast<float*>(kv.k_scale.data);
+    a.v_scale = static_cast<float*>(kv.v_scale.data);
+  }
+  a.capacity = int(kv.k.rows);
   a.out = static_cast<float*>(out.data);
   a.out_stride = out.cols;
   a.n = int(qkv.rows);

@@ -1,7 +1,7 @@
 // The CUDA implementation of Backend: weights and activations in device memory, every op enqueued on one
-// stream, W4A16 GEMV for decode, a W4A16 tensor-core GEMM for prefill (dequantise + cuBLAS before sm_80), fp16 KV
-// cache, device sampling, and decode steps recorded into a CUDA graph and replayed. Used by one thread at a time,
-// like every Backend.
+// stream, W4A16 GEMV for decode, a W4A16 tensor-core GEMM for prefill (dequantise + cuBLAS before sm_80), fp16 or
+// int8 KV cache, device sampling, and decode steps recorded into a CUDA graph and replayed. Used by one thread at
+// a time, like every Backend.
 #pragma once
 
 #include <cublas_v2.h>
@@ -39,8 +39,7 @@ class CudaBackend final : public Backend {
   void rmsnorm(Tensor& out, const Tensor& x, const Tensor& w, float eps) override;
   void matmul(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias) override;
   void rope(Tensor& qkv, const AttentionShape& s, int pos0, const std::vector<float>& inv_freq) override;
-  void attention(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s,
-                 int pos0) override;
+  void attention(Tensor& out, const Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0) override;
   void silu_mul(Tensor& out, const Tensor& gate_up) override;
   void add(Tensor& x, const Tensor& y) override;
   void sync() override;
@@ -49,9 +48,10 @@ class CudaBackend final : public Backend {
   void rmsnorm_matmul(Tensor& y, Tensor& xn, const Tensor& x, const Tensor& norm_w, float eps, const Tensor& w,
                       const Tensor* bias) override;
   void silu_mul_matmul_add(Tensor& y, const Tensor& gate_up, const Tensor& w, Tensor& ffn, Tensor& scratch) override;
-  void rope_attention(Tensor& out, Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s, int pos0,
+  void rope_attention(Tensor& out, Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0,
                       const std::vector<float>& inv_freq) override;
   DType kv_dtype() const override { return DType::kF16; }
+  bool kv_dtype_supported(DType t) const override { return t == DType::kF16 || t == DType::kI8; }
   Result<int64_t> device_memory_free() const override;
   Result<int32_t> sample(Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& penalized,
                          uint64_t seed) override;
@@ -79,8 +79,7 @@ class CudaBackend final : public Backend {
   void matmul_into(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias, bool accumulate);
   void matmul_q4(const Epilogue& e, const Tensor& x, const Tensor& w);
   void gemv_q4(const Epilogue& e, const GemvInput& x, const Tensor& w);
-  void attend(Tensor& out, const Tensor& qkv, Tensor& k_cache, Tensor& v_cache, const AttentionShape& s, int pos0,
-              bool rotate);
+  void attend(Tensor& out, const Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0, bool rotate);
   void upload_inv_freq(const std::vector<float>& inv_freq);
   void matmul_dense(const Epilogue& e, const Tensor& x, const Tensor& w);
   const int* pos_dev() const { return step_on_device_ ? &d_step_->pos0 : nullptr; }

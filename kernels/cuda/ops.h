@@ -120,8 +120,10 @@ cudaError_t rope(float* qkv, int n, int64_t row_stride, int heads, int head_dim,
 struct AttentionArgs {
   const float* qkv = nullptr;  // [n, (H + 2 Hkv) D] f32, rotated
   int64_t qkv_stride = 0;
-  __half* k_cache = nullptr;   // [capacity, Hkv D] fp16
-  __half* v_cache = nullptr;
+  void* k_cache = nullptr;     // [capacity, Hkv D] fp16, or int8 when k_scale is set
+  void* v_cache = nullptr;
+  float* k_scale = nullptr;    // int8 cache: [capacity, Hkv] f32 per (token, KV head), see kernels/kv_quant.h
+  float* v_scale = nullptr;
   int capacity = 0;
   float* out = nullptr;        // [n, H D] f32
   int64_t out_stride = 0;
@@ -137,11 +139,12 @@ bool attention_supported(int heads, int kv_heads, int head_dim);
 // Floats of scratch the split-sequence partial results need for n queries over at most `keys` keys.
 int64_t attention_scratch_floats(const AttentionArgs& a, int keys);
 constexpr int kAttentionCounters = 256;  // arrival counters decode needs: one per KV head (zero between launches)
-// Appends the n rows' K and V at positions pos0.. to the cache, then causal attention split along the
-// sequence (flash-decoding: partial softmax per split, then a combine). For n == 1 the grid follows the cache
-// capacity so a recorded graph stays valid as the context grows (the kernel sizes the splits from the length it
-// reads, over about 2 x sm_count blocks), and everything is one kernel: the block holding the new position
-// appends it, the last split of each KV head to finish combines.
+// Appends the n rows' K and V at positions pos0.. to the cache (fp16, or int8 quantised per token and KV head),
+// then causal attention split along the sequence (flash-decoding: partial softmax per split, then a combine;
+// one split writes the output itself). For n == 1 the grid follows the cache capacity so a recorded graph stays
+// valid as the context grows (the kernel sizes the splits from the length it reads, over about 2 x sm_count
+// blocks), and everything is one kernel: the block holding the new position appends it, the last split of each
+// KV head to finish combines.
 cudaError_t attention(const AttentionArgs& a, float* scratch, unsigned* counters, int sm_count, cudaStream_t stream);
 
 // --- sampling.cu ---

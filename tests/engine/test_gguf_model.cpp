@@ -345,8 +345,8 @@ class ExpandingBackend final : public Backend {
   void rmsnorm(Tensor& o, const Tensor& x, const Tensor& w, float e) override { cpu_->rmsnorm(o, x, w, e); }
   void matmul(Tensor& y, const Tensor& x, const Tensor& w, const Tensor* b) override { cpu_->matmul(y, x, w, b); }
   void rope(Tensor& q, const AttentionShape& s, int p, const std::vector<float>& f) override { cpu_->rope(q, s, p, f); }
-  void attention(Tensor& o, const Tensor& q, Tensor& k, Tensor& v, const AttentionShape& s, int p) override {
-    cpu_->attention(o, q, k, v, s, p);
+  void attention(Tensor& o, const Tensor& q, KvLayer& kv, const AttentionShape& s, int p) override {
+    cpu_->attention(o, q, kv, s, p);
   }
   void silu_mul(Tensor& o, const Tensor& g) override { cpu_->silu_mul(o, g); }
   void add(Tensor& x, const Tensor& y) override { cpu_->add(x, y); }

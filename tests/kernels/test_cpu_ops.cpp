@@ -1,8 +1,11 @@
 // The CPU backend's ops against plain double-precision loops, on random inputs and odd sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
+#include <utility>
 
 #include "backend.h"
 #include "half.h"
@@ -117,7 +120,8 @@ TEST_F(CpuOps, CausalAttentionWithGqaOverTheCache) {
   Tensor kc = put(kc0, ctx, kv_dim), vc = put(vc0, ctx, kv_dim);
   auto qv = random(size_t(n) * qkv_cols, -2, 2);
   Tensor qkv = put(qv, n, qkv_cols), out = alloc(n, 64);
-  b->attention(out, qkv, kc, vc, s, pos0);
+  KvLayer kv{kc, vc, {}, {}};
+  b->attention(out, qkv, kv, s, pos0);
   auto got = get(out);
   auto K = [&](int p, int i) { return p < pos0 ? kc0[size_t(p) * kv_dim + i] : qv[size_t(p - pos0) * qkv_cols + 64 + i]; };
   auto V = [&](int p, int i) { return p < pos0 ? vc0[size_t(p) * kv_dim + i] : qv[size_t(p - pos0) * qkv_cols + 96 + i]; };
@@ -138,6 +142,76 @@ TEST_F(CpuOps, CausalAttentionWithGqaOverTheCache) {
         ASSERT_NEAR(got[size_t(t) * 64 + h * 16 + i], o, 1e-5) << t << " " << h << " " << i;
       }
     }
+}
+
+// An f16 or int8 cache holds each appended key and value as the type allows: f16 rounded (within 2^-11
+// relative), int8 per token and KV head with scale = max|x| / 127, |q| <= 127 reached by the largest element, and
+// |q * scale - x| <= scale / 2. Attention then reads exactly those values: 1e-5 against double loops over them.
+// Two calls (a prompt of 9, then 3 tokens) with GQA 6:2.
+TEST_F(CpuOps, AttentionOverF16AndInt8Caches) {
+  const AttentionShape s{6, 2, 16};
+  const int ctx = 16, qkv_cols = (6 + 2 * 2) * 16, kv_dim = 32, q_dim = 96;
+  for (DType dt : {DType::kF16, DType::kI8}) {
+    SCOPED_TRACE(dtype_name(dt));
+    KvLayer kv;
+    for (Tensor* t : {&kv.k, &kv.v}) owned.push_back(*t = *b->alloc(dt, ctx, kv_dim));
+    if (dt == DType::kI8)
+      for (Tensor* t : {&kv.k_scale, &kv.v_scale}) *t = alloc(ctx, s.kv_heads);
+    std::vector<float> all_rows;  // every token's qkv row, in position order
+    for (auto [pos0, n] : {std::pair{0, 9}, std::pair{9, 3}}) {
+      auto qv = random(size_t(n) * qkv_cols, -3, 3);
+      all_rows.insert(all_rows.end(), qv.begin(), qv.end());
+      Tensor qkv = put(qv, n, qkv_cols), out = alloc(n, q_dim);
+      b->attention(out, qkv, kv, s, pos0);
+      auto got = get(out);
+      // What the cache holds, checked against the appended values.
+      auto stored = [&](const KvLayer& l, bool is_v, int p, int i) -> double {
+        const Tensor& t = is_v ? l.v : l.k;
+        if (dt == DType::kF16) return f16_to_f32(static_cast<const uint16_t*>(t.data)[p * kv_dim + i]);
+        const float scale = static_cast<const float*>((is_v ? l.v_scale : l.k_scale).data)[p * s.kv_heads + i / 16];
+        return double(static_cast<const int8_t*>(t.data)[p * kv_dim + i]) * scale;
+      };
+      for (int p = pos0; p < pos0 + n; ++p)
+        for (bool is_v : {false, true})
+          for (int h = 0; h < s.kv_heads; ++h) {
+            const float* x = &all_rows[size_t(p) * qkv_cols + q_dim + (is_v ? kv_dim : 0) + h * 16];
+            double amax = 0;
+            for (int d = 0; d < 16; ++d) amax = std::max(amax, double(std::fabs(x[d])));
+            if (dt == DType::kF16) {
+              for (int d = 0; d < 16; ++d)
+                ASSERT_NEAR(stored(kv, is_v, p, h * 16 + d), x[d], std::fabs(x[d]) * 0x1p-11) << p << " " << d;
+              continue;
+            }
+            const float scale = static_cast<const float*>((is_v ? kv.v_scale : kv.k_scale).data)[p * s.kv_heads + h];
+            ASSERT_NEAR(scale, amax / 127, amax * 1e-7);
+            int qmax = 0;
+            for (int d = 0; d < 16; ++d) {
+              const int q = static_cast<const int8_t*>((is_v ? kv.v : kv.k).data)[p * kv_dim + h * 16 + d];
+              qmax = std::max(qmax, std::abs(q));
+              ASSERT_LE(std::fabs(q * double(scale) - x[d]), scale * 0.5 * (1 + 1e-5)) << p << " " << d;
+            }
+            ASSERT_EQ(qmax, 127) << p << " " << h;
+          }
+      for (int t = 0; t < n; ++t)
+        for (int h = 0; h < 6; ++h) {
+          const int kvh = h / 3, len = pos0 + t + 1;
+          std::vector<double> w(len);
+          double mx = -1e300, z = 0;
+          for (int p = 0; p < len; ++p) {
+            double d = 0;
+            for (int i = 0; i < 16; ++i)
+              d += double(qv[size_t(t) * qkv_cols + h * 16 + i]) * stored(kv, false, p, kvh * 16 + i);
+            mx = std::max(mx, w[p] = d / 4.0);
+          }
+          for (auto& e : w) z += (e = std::exp(e - mx));
+          for (int i = 0; i < 16; ++i) {
+            double o = 0;
+            for (int p = 0; p < len; ++p) o += w[p] / z * stored(kv, true, p, kvh * 16 + i);
+            ASSERT_NEAR(got[size_t(t) * q_dim + h * 16 + i], o, 1e-5) << t << " " << h << " " << i;
+          }
+        }
+    }
+  }
 }
 
 }  // namespace

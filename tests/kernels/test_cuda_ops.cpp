@@ -71,6 +71,20 @@ class CudaOps : public ::testing::Test {
     b.read(t, v.data());
     return v;
   }
+  // One layer's KV cache of type t (int8: with its scales).
+  static KvLayer kv_layer(Backend& b, DType t, int capacity, const AttentionShape& s) {
+    KvLayer l;
+    l.k = *b.alloc(t, capacity, s.kv_heads * s.head_dim);
+    l.v = *b.alloc(t, capacity, s.kv_heads * s.head_dim);
+    if (t == DType::kI8) {
+      l.k_scale = *b.alloc(DType::kF32, capacity, s.kv_heads);
+      l.v_scale = *b.alloc(DType::kF32, capacity, s.kv_heads);
+    }
+    return l;
+  }
+  static void free_layer(Backend& b, KvLayer& l) {
+    for (Tensor* t : {&l.k, &l.v, &l.k_scale, &l.v_scale}) b.free(*t);
+  }
 };
 
 // Dense products. n = 1 is the warp-per-row GEMV (f32 activations: 1e-5 for every weight type); n > 1 is cuBLAS
@@ -445,15 +459,14 @@ TEST_F(CudaOps, AttentionMatchesCpuForDecodeAndPrefill) {
                {{32, 8, 128}, 2000, 33, 2100}};
   for (const auto& c : cases) {
     if (small_only() && c.history > 256) continue;
-    const int cols = (c.s.heads + 2 * c.s.kv_heads) * c.s.head_dim, kv_dim = c.s.kv_heads * c.s.head_dim;
-    Tensor kc = *cpu->alloc(DType::kF32, c.capacity, kv_dim), vc = *cpu->alloc(DType::kF32, c.capacity, kv_dim);
-    Tensor kg = *gpu->alloc(gpu->kv_dtype(), c.capacity, kv_dim), vg = *gpu->alloc(gpu->kv_dtype(), c.capacity, kv_dim);
+    const int cols = (c.s.heads + 2 * c.s.kv_heads) * c.s.head_dim;
+    KvLayer kc = kv_layer(*cpu, DType::kF32, c.capacity, c.s), kg = kv_layer(*gpu, DType::kF16, c.capacity, c.s);
     auto run = [&](int pos0, int n) {
       auto q = random(size_t(n) * cols, -2, 2);
       Tensor qc = put(*cpu, q, n, cols), qg = put(*gpu, q, n, cols);
       Tensor oc = *cpu->alloc(DType::kF32, n, c.s.heads * c.s.head_dim), og = poisoned(n, c.s.heads * c.s.head_dim);
-      cpu->attention(oc, qc, kc, vc, c.s, pos0);
-      gpu->attention(og, qg, kg, vg, c.s, pos0);
+      cpu->attention(oc, qc, kc, c.s, pos0);
+      gpu->attention(og, qg, kg, c.s, pos0);
       const double err = rel_error(get(*gpu, og), get(*cpu, oc));
       cpu->free(qc), cpu->free(oc), gpu->free(qg), gpu->free(og);
       return err;
@@ -461,7 +474,7 @@ TEST_F(CudaOps, AttentionMatchesCpuForDecodeAndPrefill) {
     for (int done = 0; done < c.history; done += 64) run(done, std::min(64, c.history - done));
     EXPECT_LT(run(c.history, c.n), 3e-3) << "heads " << c.s.heads << "/" << c.s.kv_heads << " D=" << c.s.head_dim
                                          << " history " << c.history << " n=" << c.n;
-    cpu->free(kc), cpu->free(vc), gpu->free(kg), gpu->free(vg);
+    free_layer(*cpu, kc), free_layer(*gpu, kg);
   }
 }
 
@@ -479,17 +492,16 @@ TEST_F(CudaOps, RopeAttentionDecodeMatchesCpu) {
                {{4, 4, 64}, 32, 190, 300},    {{32, 8, 128}, 128, 2200, 2300}};
   for (const auto& c : cases) {
     if (small_only() && c.history > 256) continue;
-    const int cols = (c.s.heads + 2 * c.s.kv_heads) * c.s.head_dim, kv_dim = c.s.kv_heads * c.s.head_dim;
+    const int cols = (c.s.heads + 2 * c.s.kv_heads) * c.s.head_dim;
     std::vector<float> inv(size_t(c.rot / 2));
     for (int j = 0; j < c.rot / 2; ++j) inv[size_t(j)] = float(std::pow(1e4, -2.0 * j / c.rot));
-    Tensor kc = *cpu->alloc(DType::kF32, c.capacity, kv_dim), vc = *cpu->alloc(DType::kF32, c.capacity, kv_dim);
-    Tensor kg = *gpu->alloc(gpu->kv_dtype(), c.capacity, kv_dim), vg = *gpu->alloc(gpu->kv_dtype(), c.capacity, kv_dim);
+    KvLayer kc = kv_layer(*cpu, DType::kF32, c.capacity, c.s), kg = kv_layer(*gpu, DType::kF16, c.capacity, c.s);
     auto run = [&](int pos0, int n) {
       auto q = random(size_t(n) * cols, -2, 2);
       Tensor qc = put(*cpu, q, n, cols), qg = put(*gpu, q, n, cols);
       Tensor oc = *cpu->alloc(DType::kF32, n, c.s.heads * c.s.head_dim), og = poisoned(n, c.s.heads * c.s.head_dim);
-      cpu->rope_attention(oc, qc, kc, vc, c.s, pos0, inv);
-      gpu->rope_attention(og, qg, kg, vg, c.s, pos0, inv);
+      cpu->rope_attention(oc, qc, kc, c.s, pos0, inv);
+      gpu->rope_attention(og, qg, kg, c.s, pos0, inv);
       const double err = rel_error(get(*gpu, og), get(*cpu, oc));
       cpu->free(qc), cpu->free(oc), gpu->free(qg), gpu->free(og);
       return err;
@@ -499,7 +511,54 @@ TEST_F(CudaOps, RopeAttentionDecodeMatchesCpu) {
       EXPECT_LT(run(c.history + step, 1), 3e-3) << "heads " << c.s.heads << "/" << c.s.kv_heads << " D="
                                                 << c.s.head_dim << " rot " << c.rot << " position "
                                                 << c.history + step;
-    cpu->free(kc), cpu->free(vc), gpu->free(kg), gpu->free(vg);
+    free_layer(*cpu, kc), free_layer(*gpu, kg);
+  }
+}
+
+// The int8 cache (kv_quant.h: the same quantisation on both backends), so the GPU is compared with the CPU over
+// an int8 cache of its own: prompts in chunks of at most 64 through the prefill path (append kernel, splits,
+// combine), then decode steps with RoPE fused (the new key and value quantised inside the kernel and scored from
+// the block's own copy) that cross tile and split boundaries; GQA groups 1..8, head sizes 16..256 (256 with a
+// group of 8 needs more than 48 KB of shared memory). Limit 1e-3: the same quantised values, summed in another
+// order; a rotated key's element may round to the neighbouring step where the GPU's sin/cos differ from the CPU's
+// in the last bit.
+TEST_F(CudaOps, Int8CacheAttentionMatchesCpuWithTheSameQuantisation) {
+  struct Case {
+    AttentionShape s;
+    int rot;  // rotated dimensions of a head
+    int history, capacity;
+  } cases[] = {{{8, 2, 128}, 128, 0, 64},    {{8, 2, 128}, 128, 125, 4096}, {{12, 2, 16}, 8, 77, 200},
+               {{4, 4, 64}, 64, 253, 300},   {{16, 2, 256}, 256, 70, 100},  {{32, 8, 128}, 128, 2200, 2300}};
+  for (const auto& c : cases) {
+    if (small_only() && c.history > 256) continue;
+    const int cols = (c.s.heads + 2 * c.s.kv_heads) * c.s.head_dim, q_dim = c.s.heads * c.s.head_dim;
+    std::vector<float> inv(size_t(c.rot / 2));
+    for (int j = 0; j < c.rot / 2; ++j) inv[size_t(j)] = float(std::pow(1e4, -2.0 * j / c.rot));
+    KvLayer kc = kv_layer(*cpu, DType::kI8, c.capacity, c.s), kg = kv_layer(*gpu, DType::kI8, c.capacity, c.s);
+    auto run = [&](int pos0, int n) {
+      auto q = random(size_t(n) * cols, -2, 2);
+      Tensor qc = put(*cpu, q, n, cols), qg = put(*gpu, q, n, cols);
+      Tensor oc = *cpu->alloc(DType::kF32, n, q_dim), og = poisoned(n, q_dim);
+      if (n == 1) {
+        cpu->rope_attention(oc, qc, kc, c.s, pos0, inv);
+        gpu->rope_attention(og, qg, kg, c.s, pos0, inv);
+      } else {
+        cpu->attention(oc, qc, kc, c.s, pos0);
+        gpu->attention(og, qg, kg, c.s, pos0);
+      }
+      const double err = rel_error(get(*gpu, og), get(*cpu, oc));
+      cpu->free(qc), cpu->free(oc), gpu->free(qg), gpu->free(og);
+      return err;
+    };
+    for (int done = 0; done < c.history; done += 64) {
+      const int n = std::min(64, c.history - done);
+      EXPECT_LT(run(done, n), 1e-3) << "prefill: heads " << c.s.heads << "/" << c.s.kv_heads << " D=" << c.s.head_dim
+                                    << " positions " << done << ".." << done + n - 1;
+    }
+    for (int step = 0; step < 5; ++step)
+      EXPECT_LT(run(c.history + step, 1), 1e-3) << "decode: heads " << c.s.heads << "/" << c.s.kv_heads << " D="
+                                                << c.s.head_dim << " position " << c.history + step;
+    free_layer(*cpu, kc), free_layer(*gpu, kg);
   }
 }
 

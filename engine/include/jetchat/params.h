@@ -10,9 +10,15 @@ namespace jetchat {
 
 enum class DeviceKind { kCpu, kCuda };
 
+// Element type of the KV cache. kAuto: the backend's full precision (f32 on the CPU, fp16 on CUDA). kInt8: one
+// byte per value and one f32 scale per token and KV head, about half of fp16's memory, with a small loss of
+// accuracy (docs/BENCHMARKS.md).
+enum class KvCacheType { kAuto, kF16, kInt8 };
+
 struct LoadParams {
   DeviceKind device = DeviceKind::kCpu;
   int context_length = 0;        // tokens of KV cache per session; 0: min(model's max, 4096)
+  KvCacheType kv_cache = KvCacheType::kAuto;
   int threads = 0;               // CPU threads; 0: all cores
   std::string chat_template;     // "" = from the model; else "internlm2", "internlm", "llama2", "chatml", "raw"
   bool check_memory = true;      // refuse before allocating when the model would not fit free memory

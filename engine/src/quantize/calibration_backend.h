@@ -45,8 +45,8 @@ class CalibrationBackend final : public Backend {
   void rope(Tensor& qkv, const AttentionShape& s, int pos0, const std::vector<float>& f) override {
     inner_->rope(qkv, s, pos0, f);
   }
-  void attention(Tensor& out, const Tensor& qkv, Tensor& k, Tensor& v, const AttentionShape& s, int pos0) override {
-    inner_->attention(out, qkv, k, v, s, pos0);
+  void attention(Tensor& out, const Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0) override {
+    inner_->attention(out, qkv, kv, s, pos0);
   }
   void silu_mul(Tensor& out, const Tensor& gate_up) override { inner_->silu_mul(out, gate_up); }
   // The default matmul_add composes matmul and add, so fused and unfused forward passes are both seen here.

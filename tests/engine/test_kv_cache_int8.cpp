@@ -1,0 +1,136 @@
+// The int8 KV cache end to end on the CPU (the reference the CUDA tests compare with) against the f32 cache of the
+// same random model: logits of a prompt and of decode steps within 1e-2 relative L2, the same greedy tokens for
+// 32 tokens (up to the first near tie: a step whose top-2 gap is under twice that tolerance may go either way),
+// perplexity within 0.5%. The cache's memory counts its scales, in ModelInfo (what the load's memory check uses)
+// and in the session's MemoryUsage.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+
+#include "jetchat/session.h"
+#include "model_impl.h"
+#include "random_checkpoint.h"
+#include "support/fixtures.h"
+
+namespace jetchat {
+namespace {
+
+// Measured (2026-11-26): logits 4.7e-3 .. 6.4e-3, perplexity ratios 0.9996 .. 1.0001.
+constexpr double kLogitsTolerance = 1e-2;
+constexpr double kPerplexityTolerance = 0.005;
+
+double rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    num += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
+    den += double(ref[i]) * ref[i];
+  }
+  return std::sqrt(num / den);
+}
+
+std::shared_ptr<Model> load(const std::string& dir, KvCacheType kv) {
+  LoadParams p;
+  p.context_length = 512;
+  p.threads = 2;
+  p.kv_cache = kv;
+  auto m = Model::load(dir, p);
+  EXPECT_TRUE(m.is_ok()) << m.status().message();
+  return m.is_ok() ? *m : nullptr;
+}
+
+TEST(KvCacheInt8, CloseToTheF32CacheAndHalfTheMemoryOfF16) {
+  RandomModelSpec llama;  // GQA 4:2, head_dim 16
+  RandomModelSpec il2;
+  il2.architecture = "InternLM2ForCausalLM";
+  il2.hidden_size = 256, il2.intermediate_size = 688, il2.heads = 8, il2.kv_heads = 2, il2.layers = 3;  // head_dim 32
+  RandomModelSpec qwen;
+  qwen.architecture = "Qwen2ForCausalLM";
+  qwen.hidden_size = 512, qwen.heads = 4, qwen.kv_heads = 4, qwen.dtype = "bfloat16";  // head_dim 128
+  const std::pair<const char*, RandomModelSpec> specs[] = {{"llama", llama}, {"internlm2", il2}, {"qwen2", qwen}};
+  for (auto [name, spec] : specs) {
+    SCOPED_TRACE(name);
+    const std::string dir = test::scratch_dir(std::string("kv_int8_") + name);
+    spec.tokenizer_model = test::fixture("llama2c-stories260K/mousetrap-tok512.model");
+    ASSERT_TRUE(write_random_checkpoint(spec, dir).is_ok());
+    auto ref = load(dir, KvCacheType::kAuto), q8 = load(dir, KvCacheType::kInt8);
+    ASSERT_TRUE(ref && q8);
+    const int head_dim = spec.hidden_size / spec.heads, kv_dim = spec.kv_heads * head_dim;
+    EXPECT_EQ(q8->info().kv_bytes_per_token, int64_t(spec.layers) * 2 * (kv_dim + spec.kv_heads * 4));
+    EXPECT_EQ(ref->info().kv_bytes_per_token, int64_t(spec.layers) * 2 * kv_dim * 4);
+    EXPECT_EQ(load(dir, KvCacheType::kF16)->info().kv_bytes_per_token, int64_t(spec.layers) * 2 * kv_dim * 2);
+
+    // Logits of a 100-token prompt (two prefill chunks) and of 20 single-token steps after it.
+    std::vector<int32_t> ids(120);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t((i * 37 + 11) % 509 + 3);
+    const int vocab = spec.vocab_size;
+    Transformer& tr = *ref->impl().transformer;
+    Transformer& tq = *q8->impl().transformer;
+    auto kr = tr.alloc_kv(256, DType::kF32), kq = tq.alloc_kv(256, DType::kI8);
+    ASSERT_TRUE(kr.is_ok() && kq.is_ok());
+    std::vector<float> lr(static_cast<size_t>(100 * vocab)), lq(static_cast<size_t>(100 * vocab));
+    tr.forward(*kr, ids.data(), 100, 0, true, lr.data());
+    tq.forward(*kq, ids.data(), 100, 0, true, lq.data());
+    const double prefill_err = rel_error(lq, lr);
+    EXPECT_LT(prefill_err, kLogitsTolerance) << "prefill logits";
+    double decode_err = 0;
+    for (int i = 100; i < 120; ++i) {
+      std::vector<float> sr(static_cast<size_t>(vocab)), sq(static_cast<size_t>(vocab));
+      tr.forward(*kr, &ids[size_t(i)], 1, i, false, sr.data());
+      tq.forward(*kq, &ids[size_t(i)], 1, i, false, sq.data());
+      decode_err = std::max(decode_err, rel_error(sq, sr));
+    }
+    EXPECT_LT(decode_err, kLogitsTolerance) << "decode logits";
+    tr.free_kv(*kr);
+    tq.free_kv(*kq);
+
+    // Greedy generation through sessions; the f32 cache's logits say where a near tie allows a difference.
+    GenerateParams g;
+    g.sampling = SamplingParams::greedy();
+    g.max_tokens = 32;
+    Session sr(ref), sq(q8);
+    auto rr = sr.complete("Once upon a time", g), rq = sq.complete("Once upon a time", g);
+    ASSERT_TRUE(rr.is_ok() && rq.is_ok()) << rr.status().message() << rq.status().message();
+    ASSERT_EQ(rr->generated_ids.size(), 32u);
+    EXPECT_EQ(q8->memory().kv_bytes, q8->info().kv_bytes_per_token * 512);
+    std::vector<int32_t> seq = rr->prompt_ids;
+    seq.insert(seq.end(), rr->generated_ids.begin(), rr->generated_ids.end());
+    auto kv = tr.alloc_kv(256, DType::kF32);
+    ASSERT_TRUE(kv.is_ok());
+    std::vector<float> l(static_cast<size_t>(vocab));
+    tr.forward(*kv, seq.data(), int(rr->prompt_ids.size()), 0, false, l.data());
+    size_t agree_until = 32;
+    for (size_t i = 0; i < 32; ++i) {
+      std::vector<float> sorted = l;
+      std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
+      double ms = 0;
+      for (float v : l) ms += double(v) * v;
+      if (sorted[0] - sorted[1] < 2 * kLogitsTolerance * std::sqrt(ms / vocab)) {
+        agree_until = i + 1;  // this step may go either way; the ones before must agree
+        std::printf("%s: near tie at generated token %zu (top-2 gap %.4f)\n", name, i, sorted[0] - sorted[1]);
+        break;
+      }
+      const size_t pos = rr->prompt_ids.size() + i;
+      if (i + 1 < 32) tr.forward(*kv, &seq[pos], 1, int(pos), false, l.data());
+    }
+    tr.free_kv(*kv);
+    ASSERT_GE(rq->generated_ids.size(), agree_until - 1);
+    for (size_t i = 0; i + 1 < agree_until || (agree_until == 32 && i < 32); ++i)
+      EXPECT_EQ(rq->generated_ids[i], rr->generated_ids[i]) << "generated token " << i;
+
+    // Perplexity over 300 tokens in windows of 128.
+    std::vector<int32_t> text(300);
+    for (size_t i = 0; i < text.size(); ++i) text[i] = int32_t((i * 91 + 5) % 509 + 3);
+    Session pr(ref), pq(q8);
+    auto ppr = pr.perplexity(text, 128, {}), ppq = pq.perplexity(text, 128, {});
+    ASSERT_TRUE(ppr.is_ok() && ppq.is_ok());
+    EXPECT_NEAR(*ppq / *ppr, 1.0, kPerplexityTolerance) << "perplexity f32 " << *ppr << " int8 " << *ppq;
+    std::printf("%s: logits error prefill %.2e decode %.2e, perplexity f32 %.4f int8 %.4f\n", name, prefill_err,
+                decode_err, *ppr, *ppq);
+  }
+}
+
+}  // namespace
+}  // namespace jetchat
