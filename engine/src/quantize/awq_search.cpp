@@ -17,8 +17,8 @@ constexpr int64_t kLossRows = 256;
 class LossProbe {
  public:
   LossProbe(const std::vector<float>& x, int64_t cols, const std::vector<const std::vector<float>*>& weights,
-            Backend& b)
-      : cols_(cols), weights_(weights), b_(b) {
+            Backend& b, const std::vector<float>* down = nullptr)
+      : cols_(cols), weights_(weights), b_(b), down_(down) {
     const int64_t tokens = int64_t(x.size()) / cols;
     rows_ = std::min(tokens, kLossRows);
     std::vector<float> sub(size_t(rows_ * cols));
@@ -26,12 +26,14 @@ class LossProbe {
       std::copy_n(x.begin() + (i * tokens / rows_) * cols, cols, sub.begin() + i * cols);
     x_ = *b_.upload({DType::kF32, rows_, cols, sub.data()}, DType::kF32);
     for (const auto* w : weights_) reference_.push_back(product(*w));
+    if (down_) reference_ = {mlp(reference_[0], reference_[1])};
   }
   ~LossProbe() { b_.free(x_); }
 
   double loss(const std::vector<float>& s, int group) {
     double err = 0;
     int64_t n = 0;
+    std::vector<std::vector<float>> outs;
     for (size_t i = 0; i < weights_.size(); ++i) {
       std::vector<float> w = *weights_[i];
       const int64_t rows = int64_t(w.size()) / cols_;
@@ -40,7 +42,11 @@ class LossProbe {
       fake_quantize(w.data(), rows, cols_, group);
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t k = 0; k < cols_; ++k) w[size_t(r * cols_ + k)] /= s[size_t(k)];
-      const std::vector<float> y = product(w);
+      outs.push_back(product(w));
+    }
+    if (down_) outs = {mlp(outs[0], outs[1])};
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const std::vector<float>& y = outs[i];
       for (size_t j = 0; j < y.size(); ++j) err += double(y[j] - reference_[i][j]) * double(y[j] - reference_[i][j]);
       n += int64_t(y.size());
     }
@@ -60,9 +66,25 @@ class LossProbe {
     return out;
   }
 
+  // silu(gate) * up, then the 16-bit down projection: the MLP's output for the probe rows.
+  std::vector<float> mlp(const std::vector<float>& gate, const std::vector<float>& up) {
+    std::vector<float> h(gate.size());
+    for (size_t j = 0; j < h.size(); ++j) h[j] = gate[j] / (1.0f + std::exp(-gate[j])) * up[j];
+    const int64_t inter = int64_t(h.size()) / rows_, hidden = int64_t(down_->size()) / inter;
+    Tensor ht = *b_.upload({DType::kF32, rows_, inter, h.data()}, DType::kF32);
+    Tensor dt = *b_.upload({DType::kF32, hidden, inter, down_->data()}, DType::kF32);
+    Tensor y = *b_.alloc(DType::kF32, rows_, hidden);
+    b_.matmul(y, ht, dt, nullptr);
+    std::vector<float> out(size_t(rows_ * hidden));
+    b_.read(y, out.data());
+    b_.free(ht), b_.free(dt), b_.free(y);
+    return out;
+  }
+
   int64_t cols_, rows_ = 0;
   const std::vector<const std::vector<float>*>& weights_;
   Backend& b_;
+  const std::vector<float>* down_;
   Tensor x_;
   std::vector<std::vector<float>> reference_;
 };
@@ -70,7 +92,8 @@ class LossProbe {
 }  // namespace
 
 AwqScales search_awq_scales(const std::vector<float>& x, int64_t cols,
-                            const std::vector<const std::vector<float>*>& weights, int group, Backend& b) {
+                            const std::vector<const std::vector<float>*>& weights, int group, Backend& b,
+                            const std::vector<float>* mlp_down) {
   const int64_t tokens = int64_t(x.size()) / cols;
   // Mean |x| per input channel, and mean per-group-normalised |w| per input channel (AutoAWQ's duo scaling).
   std::vector<double> x_mean(static_cast<size_t>(cols)), w_mean(static_cast<size_t>(cols));
@@ -93,7 +116,7 @@ AwqScales search_awq_scales(const std::vector<float>& x, int64_t cols,
     w_mean[size_t(k)] /= double(w_rows);
   }
 
-  LossProbe probe(x, cols, weights, b);
+  LossProbe probe(x, cols, weights, b, mlp_down);
   AwqScales best;
   best.scales.assign(size_t(cols), 1.0f);
   best.loss_rtn = best.loss = probe.loss(best.scales, group);

@@ -266,7 +266,14 @@ Status quantize_model(const std::string& in_dir, const std::string& out_dir, con
         std::vector<const std::vector<float>*> ws;
         for (const auto& p : f.consumers) ws.push_back(&f32[p + ".weight"]);
         const int64_t cols = ck.find(f.consumers[0] + ".weight")->shape[1];
-        found.push_back(search_awq_scales(calib->backend.inputs[f.input], cols, ws, o.group, calib->backend.inner()));
+        // gate|up are scored by the MLP's output, as AutoAWQ does (their errors meet in silu(gate) * up).
+        const std::vector<float>* down = nullptr;
+        if (f.input == kGateUp) {
+          if (!f32.count(n.down + ".weight")) f32[n.down + ".weight"] = read_f32(*ck.find(n.down + ".weight"));
+          down = &f32[n.down + ".weight"];
+        }
+        found.push_back(
+            search_awq_scales(calib->backend.inputs[f.input], cols, ws, o.group, calib->backend.inner(), down));
       }
       std::vector<float> applied[kLinearCount];  // the scales each product's input was divided by; empty: none
       for (size_t i = 0; i < folds.size(); ++i) {
