@@ -47,6 +47,11 @@ Result<RandomModelSpec> random_model_shape(const std::string& name) {
     s.kv_heads = 4;
     return s;
   }
+  if (name == "llama-2-7b") {  // the shape PEERS.md measured llama.cpp and PyTorch on
+    s.vocab_size = 32000, s.hidden_size = 4096, s.intermediate_size = 11008, s.layers = 32, s.heads = 32,
+    s.kv_heads = 32;
+    return s;
+  }
   s.architecture = "InternLM2ForCausalLM";
   s.vocab_size = 92544;
   s.rope_theta = 1000000.0;
@@ -63,7 +68,7 @@ Result<RandomModelSpec> random_model_shape(const std::string& name) {
     return s;
   }
   return Status(StatusCode::kInvalidArgument,
-                "unknown shape '" + name + "' (tiny, llama-1b, internlm2-1.8b, internlm2-7b, internlm2-20b, "
+                "unknown shape '" + name + "' (tiny, llama-1b, llama-2-7b, internlm2-1.8b, internlm2-7b, internlm2-20b, "
                                            "qwen2.5-tiny, qwen2.5-0.5b, llama3-tiny, llama-3.2-1b)");
 }
 

@@ -29,8 +29,8 @@ struct RandomModelSpec {
 };
 
 // Named shapes: "tiny" (the default above), "internlm2-1.8b", "internlm2-7b", "internlm2-20b", "llama-1b"
-// (TinyLlama-1.1B shape); with a byte-level BPE tokenizer of their family: "qwen2.5-0.5b", "llama-3.2-1b" and the
-// tiny "qwen2.5-tiny", "llama3-tiny".
+// (TinyLlama-1.1B shape), "llama-2-7b"; with a byte-level BPE tokenizer of their family: "qwen2.5-0.5b",
+// "llama-3.2-1b" and the tiny "qwen2.5-tiny", "llama3-tiny".
 Result<RandomModelSpec> random_model_shape(const std::string& name);
 
 Status write_random_checkpoint(const RandomModelSpec& spec, const std::string& out_dir);
