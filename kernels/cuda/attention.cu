@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "cuda/dependent_launch.h"
 #include "cuda/ops.h"
 #include "kv_quant.h"
 
@@ -207,6 +208,7 @@ __global__ void kv_append_kernel(AttentionArgs a) {
 // never stored. Dynamic shared memory: kWarps x group x D floats (the warps' partial outputs).
 template <int D, int G, typename T, bool kDecode>
 __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
+  pdl_trigger();  // the output projection's GEMV may start loading its weights
   constexpr int kChunks = D / 8;            // 8-dimension chunks of a head
   constexpr int kKeyPar = key_par(D);       // keys handled side by side
   constexpr int kTile = tile_keys(D);       // keys per tile

@@ -100,6 +100,9 @@ Status CudaBackend::init() {
   JETCHAT_CUDA_TRY(cudaMallocHost(&h_out_id_, sizeof(int32_t)));
   JETCHAT_CUDA_TRY(cudaEventCreateWithFlags(&step_copied_, cudaEventDisableTiming));
   w4_gemm_ = w4_gemm_available() && !dequant_prefill_forced();
+  // Hopper's programmatic dependent launch for the decode GEMVs (JETCHAT_PDL=0 turns it off, for measurement).
+  const char* pdl = std::getenv("JETCHAT_PDL");
+  set_dependent_launch(prop_.major >= 9 && !(pdl && std::string(pdl) == "0"));
   return Status::ok();
 }
 

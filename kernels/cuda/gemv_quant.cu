@@ -20,11 +20,13 @@
 // The grid is one wave (plan_gemv). A K split across blocks ends in the last-arriving block of the tile, which
 // sums the partials in a fixed order (deterministic), so there is one launch per product.
 // dp4a exists from sm_61: this is also Xavier's (sm_72) path.
+#include "cuda/dependent_launch.h"
 #include "cuda/ops.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <type_traits>
+#include <utility>
 
 namespace jetchat::cuda {
 namespace {
@@ -294,14 +296,20 @@ __global__ void __launch_bounds__(kThreads) quant_gemv_kernel(GemvArgs<F> a, int
   const int k0 = (blockIdx.y * kWarps + warp) * chunks * C::kInputs;  // C::kInputs | K (plan_gemv)
   const int n = max(0, min(chunks, (K - k0) / C::kInputs));           // chunks of this warp
   const bool active = c4 < wpr;
+  pdl_trigger();
 
   float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
   float ss = 0.0f;
+  if (n <= 0) pdl_wait();
   if (n > 0) {
     // Two chunks per round, so that the two register sets need no copies.
     StagedInputs<C::kInputs>& st = inputs[warp];
     C c0, c1;
-    c0.load(a, k0, c4, lane);
+    // The first weights do not depend on the previous kernel: under a dependent launch they are loaded while it
+    // finishes; the inputs (and everything written) wait for it.
+    if (c4 < wpr) c0.w.load(a.w, k0, c4);
+    pdl_wait();
+    c0.in.load(a.x, K, k0, lane);
     for (int i = 0; i < n; i += 2) {
       if (i + 1 < n) c1.load(a, k0 + (i + 1) * C::kInputs, c4, lane);
       ss += c0.in.stage(lane, st);
@@ -445,6 +453,8 @@ int64_t scratch_floats(const typename F::Weight& w, int sm_count) {
   return most;
 }
 
+bool dependent_launch = false;  // set_dependent_launch
+
 template <class F>
 cudaError_t gemv(const typename F::Weight& w, const GemvInput& x, const Epilogue& e, const SplitKScratch& s,
                  int sm_count, cudaStream_t stream) {
@@ -454,14 +464,14 @@ cudaError_t gemv(const typename F::Weight& w, const GemvInput& x, const Epilogue
                        int(p.grid.x) > s.counter_count))
     return cudaErrorInvalidValue;
   const GemvArgs<F> a{w, x, e, s};
+  cudaError_t err = cudaSuccess;
   with_unroll<F>(p.u, [&](auto U) {
-    switch (x.kind) {
-      case InputKind::kPlain: quant_gemv_kernel<F, U(), InputKind::kPlain><<<p.grid, kThreads, 0, stream>>>(a, p.chunks); break;
-      case InputKind::kRmsNorm: quant_gemv_kernel<F, U(), InputKind::kRmsNorm><<<p.grid, kThreads, 0, stream>>>(a, p.chunks); break;
-      case InputKind::kSiluMul: quant_gemv_kernel<F, U(), InputKind::kSiluMul><<<p.grid, kThreads, 0, stream>>>(a, p.chunks); break;
-    }
+    auto* kernel = x.kind == InputKind::kPlain     ? quant_gemv_kernel<F, U(), InputKind::kPlain>
+                   : x.kind == InputKind::kRmsNorm ? quant_gemv_kernel<F, U(), InputKind::kRmsNorm>
+                                                   : quant_gemv_kernel<F, U(), InputKind::kSiluMul>;
+    err = launch_kernel(dependent_launch, kernel, p.grid, dim3(kThreads), stream, a, p.chunks);
   });
-  return cudaGetLastError();
+  return err;
 }
 
 // One thread per 8 AWQ words (inputs 8kb..8kb+7 of one word column, 8 outputs) -> two output vectors.
@@ -547,6 +557,8 @@ __global__ void quant_dequantize_kernel(QuantWeight w, int row0, int rows, __hal
 }
 
 }  // namespace
+
+void set_dependent_launch(bool on) { dependent_launch = on; }
 
 int64_t w4_gemv_scratch_floats(const W4Weight& w, int sm_count) { return scratch_floats<AwqFormat>(w, sm_count); }
 

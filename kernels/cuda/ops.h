@@ -65,6 +65,9 @@ struct QuantWeight {
 };
 
 // --- gemv_quant.cu ---
+// Launch the quantised GEMVs as programmatic dependent launches (dependent_launch.h; only where the device has
+// them, sm_90+): each may start while the kernel before it finishes.
+void set_dependent_launch(bool on);
 // One token: y[N] = x̂[K] · Wᵀ, x̂ the input quantised to int8 per 32 inputs (as the CPU's decode; group % 32 == 0).
 // Chooses the K split from the multiprocessor count; returns cudaErrorInvalidValue when the scratch is too
 // small (w4_gemv_scratch_floats says how much it needs).
