@@ -67,20 +67,25 @@ struct InputRun {
 
   __device__ __forceinline__ void load(const GemvInput& in, int K, int k0, int lane) {
     const int k = k0 + V * lane;
-    load_run(in.src + k, x);
-    if constexpr (M == InputKind::kSiluMul) load_run(in.src + K + k, aux);
-    if constexpr (M == InputKind::kRmsNorm) load_run(in.norm_w + k, aux);
+    load_run<true>(in.src + k, x);
+    if constexpr (M == InputKind::kSiluMul) load_run<true>(in.src + K + k, aux);
+    if constexpr (M == InputKind::kRmsNorm) load_run<false>(in.norm_w + k, aux);
   }
 
+  // Rows the previous kernel wrote are read through L2 (ld.global.cg): under a dependent launch this kernel was
+  // resident while they were written, so the read-only path (ld.global.nc) could return stale lines.
+  template <bool kWritten>
   __device__ __forceinline__ static void load_run(const float* p, float* v) {
     if constexpr (V == 4) {
-      const float4 t = __ldg(reinterpret_cast<const float4*>(p));
+      const auto* p4 = reinterpret_cast<const float4*>(p);
+      const float4 t = kWritten ? __ldcg(p4) : __ldg(p4);
       v[0] = t.x, v[1] = t.y, v[2] = t.z, v[3] = t.w;
     } else if constexpr (V == 2) {
-      const float2 t = __ldg(reinterpret_cast<const float2*>(p));
+      const auto* p2 = reinterpret_cast<const float2*>(p);
+      const float2 t = kWritten ? __ldcg(p2) : __ldg(p2);
       v[0] = t.x, v[1] = t.y;
     } else {
-      v[0] = __ldg(p);
+      v[0] = kWritten ? __ldcg(p) : __ldg(p);
     }
   }
 
@@ -375,7 +380,7 @@ __global__ void __launch_bounds__(kThreads) quant_gemv_kernel(GemvArgs<F> a, int
   if (t < kTileN && out < N) {
     float v = sum;
     if (a.e.bias) v += a.e.bias[out];
-    if (a.e.accumulate) v += a.e.y[out];
+    if (a.e.accumulate) v += __ldcg(a.e.y + out);
     a.e.y[out] = v;
   }
 }
