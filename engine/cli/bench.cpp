@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "cpu/thread_pool.h"
+#include "head_q8.h"
 #include "jetchat/session.h"
 #include "memory_info.h"
 #include "model_impl.h"
@@ -139,6 +140,7 @@ void add_bench(CLI::App& app) {
     int threads = 0, prompt_tokens = 128, gen_tokens = 64, context = 0, prefill_tokens = 512, long_context = 0;
     bool json = false, kernels = false, no_graphs = false;
     KvCacheType kv_cache = KvCacheType::kAuto;
+    HeadType head = HeadType::kAuto;
   };
   auto o = std::make_shared<Opts>();
   c->add_option("MODEL", o->path, kModelHelp)->transform(model_lookup());
@@ -152,6 +154,7 @@ void add_bench(CLI::App& app) {
   c->add_option("--long-context", o->long_context, "also decode after filling this many tokens (0: skip)");
   c->add_option("--ctx", o->context, "context length (0: what the runs need)");
   add_kv_cache_option(c, o->kv_cache);
+  add_head_option(c, o->head);
   c->add_flag("--kernels", o->kernels,
               "time each distinct matrix-vector product and decode attention (achieved GB/s); on a GPU also each "
               "layer matrix's product for one prefill chunk (TFLOP/s)");
@@ -178,6 +181,7 @@ void add_bench(CLI::App& app) {
       p.threads = o->threads;
       p.context_length = ctx;
       p.kv_cache = o->kv_cache;
+      p.head = o->head;
       auto m = Model::load(o->path, p);
       if (!m) return void(fail(m.status()));
       model = *m;
@@ -198,6 +202,9 @@ void add_bench(CLI::App& app) {
       const int fill_threads = int(std::max(1u, std::thread::hardware_concurrency()));
       auto w = random_w4_weights(cfg, *own_backend, 7, fill_threads);
       if (!w) return void(fail(w.status()));
+      if (o->head == HeadType::kQ8) {
+        if (Status s = quantize_head_q8(*w, *own_backend); !s.is_ok()) return void(fail(s));
+      }
       auto tr = Transformer::create(cfg, std::move(w.value()), *own_backend);
       if (!tr) return void(fail(tr.status()));
       own_tr = std::move(tr.value());
@@ -409,6 +416,7 @@ void add_bench(CLI::App& app) {
         {"fraction_of_copy_bandwidth", copy_bandwidth > 0 ? bpt * decode_tok_s / copy_bandwidth : 0},
         {"weight_bytes", tr.weight_bytes()},
         {"weight_bytes_read_per_token", tr.weight_bytes_read_per_token()},
+        {"head", dtype_name(tr.weights().lm_head.dtype)},
         {"kv_cache", dtype_name(kv_dtype)},
         {"kv_cache_tokens", ctx},
         {"kv_cache_bytes", kv_bytes},

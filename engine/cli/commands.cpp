@@ -33,6 +33,14 @@ void add_kv_cache_option(CLI::App* c, KvCacheType& t) {
       ->transform(CLI::CheckedTransformer(names, CLI::ignore_case));
 }
 
+void add_head_option(CLI::App* c, HeadType& t) {
+  const std::map<std::string, HeadType> names{{"auto", HeadType::kAuto}, {"q8", HeadType::kQ8}};
+  c->add_option("--head", t,
+                "output head: auto (as the model stores it) or q8 (quantised to 8 bits at load: about half of a "
+                "16-bit head's bytes per token; a tied embedding table stays 16-bit beside it)")
+      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case));
+}
+
 int fail(const Status& s) {
   std::fprintf(stderr, "jetchat-cli: %s\n", s.message().c_str());
   exit_code() = 1;
@@ -48,6 +56,7 @@ struct ModelOptions {
   int threads = 0;
   int context = 0;
   KvCacheType kv_cache = KvCacheType::kAuto;
+  HeadType head = HeadType::kAuto;
   std::string chat_template;
 
   void add_to(CLI::App* c) {
@@ -57,6 +66,7 @@ struct ModelOptions {
     c->add_option("--ctx", context, "context length in tokens (0: the model's, at most 4096)");
     c->add_option("--template", chat_template, "chat template: internlm2, internlm, llama2, llama3, chatml, raw");
     add_kv_cache_option(c, kv_cache);
+    add_head_option(c, head);
   }
   Result<std::shared_ptr<Model>> load() const {
     LoadParams p;
@@ -64,6 +74,7 @@ struct ModelOptions {
     p.threads = threads;
     p.context_length = context;
     p.kv_cache = kv_cache;
+    p.head = head;
     p.chat_template = chat_template;
     return Model::load(path, p);
   }

@@ -24,6 +24,8 @@ void add_serve(CLI::App& app);
 
 // --kv-cache auto|f16|int8, the KV cache's element type (LoadParams::kv_cache).
 void add_kv_cache_option(CLI::App* c, KvCacheType& t);
+// --head auto|q8, the output head's storage (LoadParams::head).
+void add_head_option(CLI::App* c, HeadType& t);
 
 // Prints "jetchat-cli: <message>" to stderr and returns the exit code for a failed status.
 int fail(const Status& s);

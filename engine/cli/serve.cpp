@@ -15,6 +15,7 @@ struct ServeOptions {
   std::string path, device = "cpu", chat_template;
   int threads = 0, context = 0;
   KvCacheType kv_cache = KvCacheType::kAuto;
+  HeadType head = HeadType::kAuto;
   server::ServerOptions server;
 };
 
@@ -33,6 +34,7 @@ void add_serve(CLI::App& app) {
   c->add_option("--ctx", o->context, "context length in tokens (0: the model's, at most 4096)");
   c->add_option("--template", o->chat_template, "chat template: internlm2, internlm, llama2, llama3, chatml, raw");
   add_kv_cache_option(c, o->kv_cache);
+  add_head_option(c, o->head);
   c->add_option("--host", o->server.host, "address to listen on; 0.0.0.0 exposes the model to the network")
       ->capture_default_str();
   c->add_option("--port", o->server.port, "TCP port (0: any free port, printed at start)")
@@ -65,6 +67,7 @@ void add_serve(CLI::App& app) {
     p.threads = o->threads;
     p.context_length = o->context;
     p.kv_cache = o->kv_cache;
+    p.head = o->head;
     p.chat_template = o->chat_template;
     auto model = Model::load(o->path, p);
     if (!model) return void(fail(model.status()));

@@ -426,7 +426,8 @@ Result<GgufModelDesc> describe_gguf_model(const GgufFile& f) {
   if (!plan) return plan.status();
   d.dtype = describe_types(*plan);
   const int64_t h = d.config.hidden_size;
-  d.weight_bytes = matrix_bytes(plan->embed) + (plan->lm_head.parts.empty() ? 0 : matrix_bytes(plan->lm_head)) + 4 * h;
+  d.head_bytes = plan->lm_head.parts.empty() ? 0 : matrix_bytes(plan->lm_head);
+  d.weight_bytes = matrix_bytes(plan->embed) + d.head_bytes + 4 * h;
   for (const LayerPlan& l : plan->layers) {
     d.weight_bytes += matrix_bytes(l.wqkv) + matrix_bytes(l.wo) + matrix_bytes(l.gate_up) + matrix_bytes(l.down);
     d.weight_bytes += 4 * (2 * h + (l.bqkv.empty() ? 0 : l.wqkv.rows) + (l.bo ? h : 0));

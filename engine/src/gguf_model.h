@@ -26,6 +26,7 @@ struct GgufModelDesc {
   bool qk_permuted = false;  // llama, internlm2: q/k rows in the adjacent-pair order
   std::string dtype;         // the linears' tensor types, most common first ("gguf Q4_K+Q6_K")
   int64_t weight_bytes = 0;  // in backend memory once loaded (CPU layouts)
+  int64_t head_bytes = 0;    // of them the output head's; 0 when tied to the embedding
   std::string chat_template; // tokenizer.chat_template, or ""
 };
 

@@ -3,6 +3,7 @@
 
 #include "checkpoint.h"
 #include "cpu/q4.h"
+#include "head_q8.h"
 #include "json_util.h"
 #include "memory_info.h"
 #include "model_impl.h"
@@ -88,6 +89,7 @@ Result<ProbedModel> probe_gguf(const std::string& path) {
   describe_chat_template(p.chat_template_text, i);
   describe_shape(p.config, i);
   i.weight_bytes = d->weight_bytes + Transformer::scratch_bytes(p.config);
+  p.head_bytes = d->head_bytes;
   p.gguf = std::move(f.value());
   p.gguf_desc = std::make_shared<GgufModelDesc>(std::move(d.value()));
   return p;
@@ -133,6 +135,8 @@ Result<ProbedModel> probe_model(const std::string& model_dir) {
   describe_chat_template(p.chat_template_text, i);
   describe_shape(*config, i);
   i.weight_bytes = loaded_weight_bytes(**ck, config->quant) + Transformer::scratch_bytes(*config);
+  const StTensor* head = (**ck).find(arch->lm_head);  // the loader ties the head when it is missing
+  if (head && !config->tie_word_embeddings) p.head_bytes = int64_t(head->nbytes);
   return p;
 }
 
@@ -191,6 +195,11 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
     return Status(StatusCode::kUnsupported, impl->backend->name() + " has no " + dtype_name(impl->kv_dtype) +
                                                 " KV cache");
   impl->info.kv_bytes_per_token = Transformer::kv_bytes_per_token(impl->config, impl->kv_dtype);
+  if (params.head == HeadType::kQ8) {  // its own 8-bit storage instead of the stored head's, if it had any
+    if (const std::string why = head_q8_problem(impl->config.hidden_size); !why.empty())
+      return Status(StatusCode::kUnsupported, model_dir + ": no 8-bit head: " + why);
+    impl->info.weight_bytes += head_q8_bytes(impl->config.vocab_size, impl->config.hidden_size) - probed->head_bytes;
+  }
   const ModelInfo& info = impl->info;
   if (params.check_memory) {
     const SystemMemory mem = read_system_memory();
@@ -234,6 +243,12 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
     weights = load_weights(impl->config, *impl->arch, **ck, *impl->backend, progress);
   }
   if (!weights) return weights.status();
+  if (params.head == HeadType::kQ8) {
+    if (Status s = quantize_head_q8(*weights, *impl->backend); !s.is_ok()) {
+      weights->free(*impl->backend);
+      return Status(s.code(), model_dir + ": " + s.message());
+    }
+  }
   auto tr = Transformer::create(impl->config, std::move(weights.value()), *impl->backend);
   if (!tr) return tr.status();
   impl->transformer = std::move(tr.value());

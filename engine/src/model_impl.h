@@ -43,6 +43,7 @@ struct ProbedModel {
   std::string chat_template_text;      // the model's own Jinja template, or ""
   std::shared_ptr<GgufFile> gguf;      // a GGUF file's reader, kept open for loading; null for directories
   std::shared_ptr<GgufModelDesc> gguf_desc;
+  int64_t head_bytes = 0;              // the output head's own storage once loaded; 0 when tied to the embedding
 };
 Result<ProbedModel> probe_model(const std::string& model_dir);
 

@@ -28,7 +28,7 @@ struct ModelWeights {
   Tensor embed;       // [vocab, hidden]
   Tensor final_norm;  // [1, hidden] f32
   Tensor lm_head;     // [vocab, hidden]; the same storage as embed when tied
-  bool tied = false;
+  bool tied = false;  // lm_head is embed (an 8-bit head made at load is a copy: not tied, head_q8.h)
   std::vector<LayerWeights> layers;
 
   void free(Backend& b);

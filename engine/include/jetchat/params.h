@@ -15,10 +15,16 @@ enum class DeviceKind { kCpu, kCuda };
 // accuracy (docs/BENCHMARKS.md).
 enum class KvCacheType { kAuto, kF16, kInt8 };
 
+// Storage of the output head's weights. kAuto: as the checkpoint stores them. kQ8: a 16/32-bit head quantised at
+// load to 8 bits per weight with an f32 scale and minimum per group (head_q8.h); an embedding table tied to the
+// head stays as stored and the 8-bit copy is extra memory.
+enum class HeadType { kAuto, kQ8 };
+
 struct LoadParams {
   DeviceKind device = DeviceKind::kCpu;
   int context_length = 0;        // tokens of KV cache per session; 0: min(model's max, 4096)
   KvCacheType kv_cache = KvCacheType::kAuto;
+  HeadType head = HeadType::kAuto;
   int threads = 0;               // CPU threads; 0: all cores
   std::string chat_template;     // "" = from the model; else "internlm2", "internlm", "llama2", "chatml", "raw"
   bool check_memory = true;      // refuse before allocating when the model would not fit free memory
