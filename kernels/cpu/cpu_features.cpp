@@ -89,7 +89,12 @@ std::vector<const Q8Kernels*> q8_kernels_available() {
     [[maybe_unused]] const std::string isa = k->isa;
 #if defined(JETCHAT_X86)
     if (isa == "avx2") v.push_back(&q8_kernels_avx2());
-    if (isa == "avx512") v.push_back(&q8_kernels_avx512());
+    if (isa == "avx512") {
+      v.push_back(&q8_kernels_avx512());
+#if defined(JETCHAT_HAVE_AVX512VNNI)
+      if (__builtin_cpu_supports("avx512vnni")) v.push_back(&q8_kernels_avx512_vnni());
+#endif
+    }
 #elif defined(JETCHAT_ARM64)
     if (isa == "neon") v.push_back(&q8_kernels_neon());
 #endif

@@ -79,6 +79,7 @@ const Q8Kernels& q8_kernels_scalar();
 #if defined(JETCHAT_X86)
 const Q8Kernels& q8_kernels_avx2();
 const Q8Kernels& q8_kernels_avx512();  // avx2's f32 tiles + an AVX-512BW int8 decode kernel
+const Q8Kernels& q8_kernels_avx512_vnni();  // the same + an AVX-512 VNNI int8 decode kernel for groups of 32k
 #elif defined(JETCHAT_ARM64)
 const Q8Kernels& q8_kernels_neon();
 #endif

@@ -174,6 +174,53 @@ TEST(Q8Kernels, Int8ActivationsWithinRoundingBoundOfF32) {
   std::printf("q8 kernels checked:%s\n", names.c_str());
 }
 
+// Every int8-activation kernel against the scalar one on the same quantised row: both compute W . x^ exactly up
+// to f32 summation, so the bound is that of the sums (a relative 2e-6 of the terms' magnitudes; a kernel may
+// compute q * s - m as (q + 128) * s - (m + 128 * s), hence 255 * s), far below the rounding bound of the test
+// above: one step of a minimum wrong (s * xsum per group) fails it.
+TEST(Q8Kernels, Int8KernelsMatchTheScalarInt8Kernel) {
+  using namespace cpu;
+  std::mt19937 rng(24);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  constexpr int kRows = 5;
+  int checked = 0;
+  for (int group : {16, 32, 64, 96, 128})
+    for (int64_t blocks : {1, 2, 3, 4, 5, 8, 9, 15}) {
+      const int64_t cols = 32 * blocks;
+      if (cols % group) continue;
+      const Q8Layout l{kRows, cols, group};
+      const auto rows = random_q8_rows(l, rng);
+      std::vector<float> x(static_cast<size_t>(cols)), xsum(static_cast<size_t>(l.groups()));
+      for (int64_t b = 0; b < blocks; ++b) {
+        const float mag = std::pow(10.0f, u(rng)), offset = 0.5f * mag * u(rng);  // sums far from zero
+        for (int j = 0; j < 32; ++j) x[size_t(b * 32 + j)] = offset + mag * u(rng);
+      }
+      Q4QuantX qx;
+      q4_quantize_x(x.data(), cols, group, qx);
+      float want[kRows];
+      q8_kernels_scalar().dot_i8(rows.data(), l.row_stride(), kRows, cols, group, qx.q.data(), qx.d.data(),
+                                 qx.xsum.data(), want);
+      double bound[kRows];
+      for (int r = 0; r < kRows; ++r) {
+        const auto* row = rows.data() + r * l.row_stride();
+        const auto* s = reinterpret_cast<const float*>(row + l.scales_offset());
+        const auto* m = reinterpret_cast<const float*>(row + l.mins_offset());
+        double terms = 0;
+        for (int64_t k = 0; k < cols; ++k)
+          terms += (255.0 * s[k / group] + std::fabs(m[k / group])) * std::fabs(x[size_t(k)]);
+        bound[r] = 2e-6 * terms + 1e-6;
+      }
+      for (const Q8Kernels* impl : q8_kernels_available()) {
+        float got[kRows];
+        impl->dot_i8(rows.data(), l.row_stride(), kRows, cols, group, qx.q.data(), qx.d.data(), qx.xsum.data(), got);
+        for (int r = 0; r < kRows; ++r)
+          EXPECT_NEAR(got[r], want[r], bound[r]) << impl->isa << " group " << group << " cols " << cols << " row " << r;
+        ++checked;
+      }
+    }
+  EXPECT_GE(checked, 60);
+}
+
 // y = x . W^T for prefill (f32 tiles, 11 rows: a full tile and a tail) and decode (one row, int8 activations)
 // against double precision over the weights as given. Decode's bound is the int8 rounding of x (|x| <= 1,
 // d <= 1/127 per element): sum_k |w_k| / 254, plus slack for f32 sums.
