@@ -9,6 +9,8 @@
 // kernel.
 #include <immintrin.h>
 
+#include <vector>
+
 #include "cpu/q4.h"
 
 namespace jetchat::cpu {
@@ -23,6 +25,7 @@ inline __m512 spread(__m128 v) {
 // Weight scales of blocks b0..b0+3 spread over their lanes.
 inline __m512 lane_scales(const float* scales, int64_t b0, int group) {
   const int gb = group / kQ4Block;  // blocks per group
+  if (gb == kQ4XChunk) return _mm512_set1_ps(scales[b0 / kQ4XChunk]);  // group 128: a shift, not a division
   if (gb % kQ4XChunk == 0) return _mm512_set1_ps(scales[b0 / gb]);
   if (gb == 1) return spread(_mm_loadu_ps(scales + b0));
   return spread(_mm_set_ps(scales[(b0 + 3) / gb], scales[(b0 + 2) / gb], scales[(b0 + 1) / gb], scales[b0 / gb]));
@@ -46,9 +49,10 @@ inline __m512 min_terms(const float* mins, const float* xsum, int64_t groups) {
   return z;
 }
 
-// out = row . x^.
-void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, const float* d, const float* xsum,
-             float* out) {
+// out = row . x^. dsp: the activations' d of each full chunk spread over its lanes (16 floats per chunk), built
+// once per call for all its rows. `ahead` is the row to prefetch while this one is multiplied.
+void dot_row(const uint8_t* row, const uint8_t* ahead, size_t stride, int64_t cols, int group, const int8_t* xq,
+             const float* d, const float* dsp, const float* xsum, float* out) {
   const Q4Layout l{1, cols, group};
   const float* scales = reinterpret_cast<const float*>(row + l.scales_offset());
   const int64_t blocks = cols / kQ4Block, full = blocks / kQ4XChunk * kQ4XChunk;
@@ -57,8 +61,9 @@ void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, cons
   int64_t b0 = 0;
   auto chunk = [&](int64_t c0, __m512 acc) {
     const int8_t* x = xq + c0 * kQ4Block;
+    _mm_prefetch(reinterpret_cast<const char*>(ahead + c0 * (kQ4Block / 2)), _MM_HINT_T0);
     const __m512i w = _mm512_loadu_si512(row + c0 * (kQ4Block / 2));
-    const __m512 sc = _mm512_mul_ps(spread(_mm_loadu_ps(d + c0)), lane_scales(scales, c0, group));
+    const __m512 sc = _mm512_mul_ps(_mm512_loadu_ps(dsp + 4 * c0), lane_scales(scales, c0, group));
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(chunk_i32(w, _mm512_loadu_si512(x), _mm512_loadu_si512(x + 64))), sc,
                            acc);
   };
@@ -77,13 +82,26 @@ void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, cons
     const __m512i s = chunk_i32(w, _mm512_maskz_loadu_epi8(m, x), _mm512_maskz_loadu_epi8(m, x + 16 * nb));
     acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), spread(_mm_loadu_ps(sc)), acc1);
   }
+  for (size_t at = (full * kQ4Block / 2 + 63) / 64 * 64; at < stride; at += 64)  // the rest: tail, scales, mins
+    _mm_prefetch(reinterpret_cast<const char*>(ahead + at), _MM_HINT_T0);
   const __m512 z = min_terms(reinterpret_cast<const float*>(row + l.mins_offset()), xsum, l.groups());
   *out = _mm512_reduce_add_ps(_mm512_sub_ps(_mm512_add_ps(acc0, acc1), z));
 }
 
+// Rows one after the other, each prefetching the row kAhead rows on while it is multiplied: with the activation
+// scales spread once per call (instead of a permute per chunk and row) the kernel issues its loads faster than
+// the hardware prefetcher alone kept up with from DRAM (measured in BENCHMARKS.md). The last rows of a call
+// prefetch their own row (the next call's rows belong to another thread).
 void dot_i8(const uint8_t* rows, size_t stride, int nrows, int64_t cols, int group, const int8_t* xq,
             const float* d, const float* xsum, float* out) {
-  for (int r = 0; r < nrows; ++r) dot_row(rows + size_t(r) * stride, cols, group, xq, d, xsum, out + r);
+  constexpr int kAhead = 4;
+  const int64_t chunks = cols / kQ4Block / kQ4XChunk;
+  thread_local std::vector<float> dsp;
+  dsp.resize(size_t(chunks) * 16);
+  for (int64_t c = 0; c < chunks; ++c) _mm512_storeu_ps(dsp.data() + 16 * c, spread(_mm_loadu_ps(d + 4 * c)));
+  for (int r = 0; r < nrows; ++r)
+    dot_row(rows + size_t(r) * stride, rows + size_t(r + kAhead < nrows ? r + kAhead : r) * stride, stride, cols,
+            group, xq, d, dsp.data(), xsum, out + r);
 }
 
 }  // namespace
