@@ -5,8 +5,10 @@
 // each row one horizontal sum (one thread, 5632 x 2048 g128 from L3: 0.187 ms, was 0.239). Rows go one after
 // the other, so memory sees one sequential stream: four rows per pass (sharing the activation loads) ran 1.4x
 // faster from L3 but 0.6x from DRAM, where decode reads its weights (one thread, 2048-wide rows; prefetching
-// the next four rows in order recovered DRAM speed but lost the in-cache gain). Prefill tiles keep avx512's f32
-// kernel.
+// the next four rows in order recovered DRAM speed but lost the in-cache gain). The activations' scales spread
+// over their lanes once per call (not a permute per chunk and row) and a software prefetch of the row four on
+// made it 1.24-1.29x faster per thread on a 16-core Xeon, in cache and from DRAM, and W4 decode 1.36-1.49x
+// (BENCHMARKS.md, 2026-11-26). Prefill tiles keep avx512's f32 kernel.
 #include <immintrin.h>
 
 #include <vector>
@@ -88,10 +90,9 @@ void dot_row(const uint8_t* row, const uint8_t* ahead, size_t stride, int64_t co
   *out = _mm512_reduce_add_ps(_mm512_sub_ps(_mm512_add_ps(acc0, acc1), z));
 }
 
-// Rows one after the other, each prefetching the row kAhead rows on while it is multiplied: with the activation
-// scales spread once per call (instead of a permute per chunk and row) the kernel issues its loads faster than
-// the hardware prefetcher alone kept up with from DRAM (measured in BENCHMARKS.md). The last rows of a call
-// prefetch their own row (the next call's rows belong to another thread).
+// Rows one after the other, each prefetching the row kAhead rows on while it is multiplied (the hardware
+// prefetcher alone did not keep up once the inner loop got cheaper). The last rows of a call prefetch their own
+// row (the next call's rows belong to another thread).
 void dot_i8(const uint8_t* rows, size_t stride, int nrows, int64_t cols, int group, const int8_t* xq,
             const float* d, const float* xsum, float* out) {
   constexpr int kAhead = 4;
