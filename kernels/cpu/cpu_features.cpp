@@ -96,7 +96,12 @@ std::vector<const Q8Kernels*> q8_kernels_available() {
 #endif
     }
 #elif defined(JETCHAT_ARM64)
-    if (isa == "neon") v.push_back(&q8_kernels_neon());
+    if (isa == "neon") {
+      v.push_back(&q8_kernels_neon());
+#if defined(JETCHAT_HAVE_NEON_DOTPROD)
+      if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) v.push_back(&q8_kernels_neon_dotprod());
+#endif
+    }
 #endif
   }
   return v;

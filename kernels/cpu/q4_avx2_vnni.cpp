@@ -15,6 +15,7 @@ inline __m128 block_scales(const float* scales, int64_t b0, int group) {
     const float s0 = scales[b0 / 2], s1 = scales[b0 / 2 + 1];
     return _mm_set_ps(s1, s1, s0, s0);
   }
+  if (gb == 4) return _mm_set1_ps(scales[b0 / 4]);  // group 128: a shift, not a division
   if (gb % 4 == 0) return _mm_set1_ps(scales[b0 / gb]);
   return _mm_set_ps(scales[(b0 + 3) / gb], scales[(b0 + 2) / gb], scales[(b0 + 1) / gb], scales[b0 / gb]);
 }

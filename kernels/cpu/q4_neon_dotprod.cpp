@@ -32,6 +32,10 @@ void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, cons
   const uint8x16_t m4 = vdupq_n_u8(0x0F);
   // Two f32 accumulators so that consecutive blocks' FMAs do not wait on each other.
   float32x4_t acc[2] = {vdupq_n_f32(0), vdupq_n_f32(0)};
+  // Blocks come in order: the group index advances every gb blocks, no division per block.
+  const int gb = group / kQ4Block;
+  int64_t g = 0;
+  int in_group = 0;
   for (int64_t b0 = 0; b0 < blocks; b0 += kQ4XChunk) {
     const int64_t nb = std::min<int64_t>(kQ4XChunk, blocks - b0);
     const int8_t* chunk = xq + b0 * kQ4Block;
@@ -40,7 +44,8 @@ void dot_row(const uint8_t* row, int64_t cols, int group, const int8_t* xq, cons
       const uint8x16_t w = vld1q_u8(row + b * (kQ4Block / 2));
       int32x4_t s = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vandq_u8(w, m4)), vld1q_s8(chunk + 16 * i));
       s = vdotq_s32(s, vreinterpretq_s8_u8(vshrq_n_u8(w, 4)), vld1q_s8(chunk + 16 * nb + 16 * i));
-      acc[i & 1] = vfmaq_n_f32(acc[i & 1], vcvtq_f32_s32(s), scales[b * kQ4Block / group] * d[b]);
+      acc[i & 1] = vfmaq_n_f32(acc[i & 1], vcvtq_f32_s32(s), scales[g] * d[b]);
+      if (++in_group == gb) in_group = 0, ++g;
     }
   }
   *out = vaddvq_f32(vaddq_f32(acc[0], acc[1])) -

@@ -82,6 +82,7 @@ const Q8Kernels& q8_kernels_avx512();  // avx2's f32 tiles + an AVX-512BW int8 d
 const Q8Kernels& q8_kernels_avx512_vnni();  // the same + an AVX-512 VNNI int8 decode kernel for groups of 32k
 #elif defined(JETCHAT_ARM64)
 const Q8Kernels& q8_kernels_neon();
+const Q8Kernels& q8_kernels_neon_dotprod();  // the same + an sdot (ARMv8.2 dotprod) int8 decode kernel
 #endif
 
 // Every implementation this CPU can run, best last; and the best one.

@@ -22,6 +22,7 @@ inline __m512 spread(__m128 v) {
 // Weight scales of blocks b0..b0+3 spread over their lanes.
 inline __m512 lane_scales(const float* scales, int64_t b0, int group) {
   const int gb = group / kQ4Block;  // blocks per group
+  if (gb == kQ4XChunk) return _mm512_set1_ps(scales[b0 / kQ4XChunk]);  // group 128: a shift, not a division
   if (gb % kQ4XChunk == 0) return _mm512_set1_ps(scales[b0 / gb]);
   if (gb == 1) return spread(_mm_loadu_ps(scales + b0));
   return spread(_mm_set_ps(scales[(b0 + 3) / gb], scales[(b0 + 2) / gb], scales[(b0 + 1) / gb], scales[b0 / gb]));
