@@ -46,7 +46,7 @@ cmake --build build-aarch64 -j "$jobs"
 (cd build-aarch64 && ctest --output-on-failure -j "$jobs" --timeout 900 -L cpu -E '^(HttpServer|Awq)\.')
 # qemu's default CPU (max) has the dot-product extension, so the run above takes the sdot int8 decode kernel;
 # an ARMv8.0 CPU (Cortex-A72, without it) takes the plain NEON path: its 4-bit tests again.
-(cd build-aarch64 && QEMU_CPU=cortex-a72 ctest --output-on-failure -j "$jobs" --timeout 900 -R '^(Q4|DemoModel)')
+(cd build-aarch64 && QEMU_CPU=cortex-a72 ctest --output-on-failure -j "$jobs" --timeout 900 -R '^(Q4|Q8|HeadQ8|DemoModel)')
 echo "aarch64 stage: $((SECONDS - start)) s"
 
 echo "== arm64 package (jetchat-cli)"
