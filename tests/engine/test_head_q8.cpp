@@ -1,14 +1,16 @@
 // The output head made 8-bit at load (LoadParams::head = kQ8, head_q8.h): the rounding keeps every weight within
-// half a step of its group's range; llama2.c's stories260K (tied f32 table, group 64) and a random untied bf16
-// llama (group 128) give logits within a stated bound of their 16/32-bit heads' and the same greedy tokens; the
-// memory the load's check uses and what the backend holds both count the 8-bit head (beside a tied table, in
-// place of an untied head); a hidden size the 8-bit kernels cannot take is refused at load with the reason.
+// half a step of its group's range; llama2.c's stories260K (tied f32 table, group 64), a random untied bf16 llama
+// (group 128) and GGUF files of one (f16 head, tied and untied) give logits within a stated bound of their
+// 16/32-bit heads' and the same greedy tokens; the memory the load's check uses and what the backend holds both
+// count the 8-bit head (beside a tied table, in place of an untied head); a hidden size the 8-bit kernels cannot
+// take is refused at load with the reason.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
 #include <random>
 
+#include "gguf_convert.h"
 #include "head_q8.h"
 #include "llama2c_import.h"
 #include "model_impl.h"
@@ -146,6 +148,28 @@ TEST(HeadQ8, UntiedBf16HeadIsReplaced) {
             saved);
   expect_close_logits("random bf16 llama", *ref, *q8);
   test::expect_same_greedy_tokens("random bf16 llama", ref, q8, DType::kF32, kLogitsTolerance);
+}
+
+// A GGUF file's f16 head (its linears Q8_0 here), untied and tied: the memory its probe reports changes by the
+// head's own bytes as for a directory.
+TEST(HeadQ8, GgufHeadUntiedAndTied) {
+  for (bool tied : {false, true}) {
+    SCOPED_TRACE(tied ? "tied" : "untied");
+    RandomModelSpec spec;
+    spec.hidden_size = 128, spec.intermediate_size = 352, spec.tie_word_embeddings = tied;
+    spec.tokenizer_model = test::fixture("llama2c-stories260K/mousetrap-tok512.model");
+    const std::string dir = test::scratch_dir(tied ? "head_q8_gguf_tied" : "head_q8_gguf_untied");
+    ASSERT_TRUE(write_random_checkpoint(spec, dir).is_ok());
+    const std::string gguf = dir + "/model.q8_0.gguf";
+    ASSERT_TRUE(convert_to_gguf(dir, gguf, GgmlType::kQ8_0).is_ok());
+    auto ref = load(gguf, HeadType::kAuto), q8 = load(gguf, HeadType::kQ8);
+    ASSERT_TRUE(ref && q8);
+    EXPECT_EQ(q8->impl().transformer->weights().lm_head.dtype, DType::kQ8);
+    const int64_t change = head_q8_bytes(512, 128) - (tied ? 0 : 512 * 128 * 2);
+    EXPECT_EQ(q8->info().weight_bytes - ref->info().weight_bytes, change);
+    EXPECT_EQ(q8->memory().weight_bytes - ref->memory().weight_bytes, change);
+    expect_close_logits(tied ? "gguf tied" : "gguf untied", *ref, *q8);
+  }
 }
 
 TEST(HeadQ8, HiddenSizeNotAMultipleOf32IsRefused) {
