@@ -176,8 +176,11 @@ void CpuBackend::read(const Tensor& t, float* host) {
       q8_dequant_row(l, static_cast<const uint8_t*>(t.data) + size_t(r) * l.row_stride(), host + r * t.cols);
     return;
   }
-  const int64_t n = t.rows * t.cols;
-  for (int64_t i = 0; i < n; ++i) host[i] = to_f32(t.dtype, t.data, i);
+  if (t.dtype == DType::kF32) return void(std::memcpy(host, t.data, t.bytes));  // logits, every step
+  // Over the pool: reading a whole output head back (head_q8.h) is tens of millions of elements.
+  pool_.parallel_for(t.rows * t.cols, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) host[i] = to_f32(t.dtype, t.data, i);
+  }, 4096);
 }
 
 void CpuBackend::embed(Tensor& out, const Tensor& table, const int32_t* ids, int n) {
