@@ -51,9 +51,10 @@ __device__ __forceinline__ int awq_nibble(uint32_t word, int n) {
 
 using InputKind = GemvInput::Kind;
 
-// A warp's quantised inputs of one chunk: int8 values, per 32 inputs the scale, per 16 the sum of q.
+// A warp's quantised inputs of one chunk: int8 values, per 32 inputs the scale, per 16 the sum of q. Aligned so
+// that every warp's copy (an array of them in shared memory) takes the multiplies' 8-byte loads.
 template <int kInputs>
-struct StagedInputs {
+struct alignas(16) StagedInputs {
   int8_t q[kInputs];
   float d[kInputs / kXBlock];
   int sum[kInputs / 16];
@@ -293,7 +294,7 @@ __global__ void __launch_bounds__(kThreads) quant_gemv_kernel(GemvArgs<F> a, int
   static_assert(C::kInputs % kXBlock == 0 && C::kInputs <= 128, "a chunk covers whole 32-input blocks");
   __shared__ float red[kWarps][kTileN];
   __shared__ float warp_ss[kWarps];
-  __shared__ __align__(16) StagedInputs<C::kInputs> inputs[kWarps];
+  __shared__ StagedInputs<C::kInputs> inputs[kWarps];
   __shared__ bool is_last;
   const int N = a.w.n, K = a.w.k, wpr = N / 4;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -458,8 +459,6 @@ int64_t scratch_floats(const typename F::Weight& w, int sm_count) {
   return most;
 }
 
-bool dependent_launch = false;  // set_dependent_launch
-
 template <class F>
 cudaError_t gemv(const typename F::Weight& w, const GemvInput& x, const Epilogue& e, const SplitKScratch& s,
                  int sm_count, cudaStream_t stream) {
@@ -474,7 +473,7 @@ cudaError_t gemv(const typename F::Weight& w, const GemvInput& x, const Epilogue
     auto* kernel = x.kind == InputKind::kPlain     ? quant_gemv_kernel<F, U(), InputKind::kPlain>
                    : x.kind == InputKind::kRmsNorm ? quant_gemv_kernel<F, U(), InputKind::kRmsNorm>
                                                    : quant_gemv_kernel<F, U(), InputKind::kSiluMul>;
-    err = launch_kernel(dependent_launch, kernel, p.grid, dim3(kThreads), stream, a, p.chunks);
+    err = launch_kernel(dependent_launch_enabled(), kernel, p.grid, dim3(kThreads), 0, stream, a, p.chunks);
   });
   return err;
 }
@@ -562,8 +561,6 @@ __global__ void quant_dequantize_kernel(QuantWeight w, int row0, int rows, __hal
 }
 
 }  // namespace
-
-void set_dependent_launch(bool on) { dependent_launch = on; }
 
 int64_t w4_gemv_scratch_floats(const W4Weight& w, int sm_count) { return scratch_floats<AwqFormat>(w, sm_count); }
 

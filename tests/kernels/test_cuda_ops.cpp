@@ -159,14 +159,14 @@ std::vector<float> decode_input(std::vector<float> x) {
 // W4A16: decode GEMV (exact integer dot products of 4-bit weights and int8 inputs per 32, f32 sums) and the
 // prefill path (fp16 weights and activations on tensor cores, f32 sums: the W4 GEMM, or dequantise + cuBLAS before
 // sm_80 or with JETCHAT_W4_PREFILL=dequant): both within 2e-3 of the double-precision product of the input each
-// multiplies (decode: decode_input(x)). Shapes cover split-K, tiles not full, group sizes 32..128 and
-// group = in_features.
+// multiplies (decode: decode_input(x)). Shapes cover split-K, tiles not full, group sizes 32..128,
+// group = in_features, and in_features not a multiple of 64 (chunks of 32 inputs).
 TEST_F(CudaOps, W4MatmulMatchesDequantisedReference) {
   struct Shape {
     int64_t rows, cols;
     int group;
-  } shapes[] = {{256, 128, 128}, {8, 128, 32}, {72, 384, 64}, {4096, 4096, 128}, {6144, 2048, 128},
-                {1000, 512, 512}, {2048, 14336, 128}};
+  } shapes[] = {{256, 128, 128}, {8, 128, 32}, {72, 384, 64}, {40, 96, 32},     {4096, 4096, 128},
+                {6144, 2048, 128}, {1000, 512, 512}, {2048, 14336, 128}};
   for (const auto& s : shapes)
     for (int n : {1, 5}) {
       if (small_only() && s.rows * s.cols > (int64_t(1) << 20)) continue;
