@@ -2,17 +2,19 @@
 // sequence (flash-decoding).
 //
 // Block (query token, KV head, split): all query heads of the GQA group are served by one block, so each K/V
-// byte is read once per group. A thread owns 8 dimensions (a chunk) of a head; kKeyPar keys are handled side by
-// side and a tile is kRounds of them. At the start of a tile every thread issues all of its K and V loads for
-// the tile at once, so a tile costs one global round trip (the next tile's keys are requested while this one's
-// softmax and P·V run); then the scores (shuffle reduction over a key's chunks), an online-softmax update per
-// head, and P·V into registers. The partial outputs of the keys handled side by side are summed by shuffles and
-// then through shared memory. A split that covers the whole context writes the output itself; otherwise each
-// split leaves (max, sum, unnormalised output) per head and the splits are combined.
+// byte is read once per group. A thread owns 8 dimensions (a chunk) of a head; the D / 8 threads of a key form
+// a lane group, kKeyPar lane groups handle keys side by side and a tile is kRounds keys per lane group. At the
+// start of a tile every thread issues all of its K and V loads for the tile at once, so a tile costs one global
+// round trip (the next tile's keys are requested while this one's softmax and P·V run). Each lane group keeps
+// its own online softmax (max, sum, output) over its keys, so the loop over the tiles has no block barrier;
+// the lane groups are merged at the end, by shuffles within a warp and then through shared memory. A split
+// that covers the whole context writes the output itself; otherwise each split leaves (max, sum, unnormalised
+// output) per head and the splits are combined.
 // Decode (one token) is a single kernel: RoPE on the fly for the query and the new key; the block whose split
 // holds the new position rounds (fp16) or quantises (int8) the new key and value, writes them to the cache and
-// scores them from its own copy, so the loads of the cached keys are issued first and overlap the RoPE; the last
-// split of each KV head to finish (an arrival counter) combines the group's partial results.
+// scores them from its own copy. The cached keys are requested first, before the RoPE angles and, under a
+// programmatic dependent launch (sm_90), before waiting for the q|k|v product; the last split of each KV head
+// to finish (an arrival counter) combines the group's partial results.
 // Plain sm_53+ instructions: also Xavier's (sm_72) path.
 #include <algorithm>
 #include <type_traits>
@@ -27,26 +29,22 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
 constexpr int kMaxGroup = 8;         // query heads per KV head (GQA group) handled by one block
-constexpr int kMaxRounds = 8;        // a tile's K and V loads live in registers: 8 x 2 x 16 bytes per thread
-constexpr int kMaxTile = 256;        // keys per tile at most (the scores of a tile sit in shared memory)
 constexpr int kPrefillMaxSplits = 8;  // per (token, KV head): n tokens already give n x KV heads blocks
+constexpr int kMaxSplits = 64;        // decode: splits per KV head at most (a combine reads them in one batch)
+constexpr int kDecodeMinSplit = 64;   // decode: keys per split at least (shorter: the combine costs more than it saves)
 
-// Keys handled side by side for head size D (one thread per 8 dimensions), and keys per tile. Decode splits
-// the sequence into whole tiles: the grid has capacity / tile splits per KV head (a recorded graph serves every
-// length), and the kernel spreads the current length over at most about two blocks per multiprocessor, so a
-// short context is one split (D = 128: up to 128 keys) that writes its output directly, and a long one leaves
-// few partial results to combine.
+// Keys handled side by side for head size D (one thread per 8 dimensions). A tile is kRounds keys per lane
+// group, its K and V loads and its scores in registers. 4 rounds: 8 made the unrolled kernel twice as long
+// (73 KB of code, fetched cold in every layer of a decode step) and decode slower (H100, 7B: 448 -> 462
+// tok/s with 4; 2 lost at 4K context).
+constexpr int kRounds = 4;
 __host__ __device__ constexpr int key_par(int D) { return kThreads / (D / 8); }
-__host__ __device__ constexpr int tile_keys(int D) {
-  return key_par(D) * kMaxRounds < kMaxTile ? key_par(D) * kMaxRounds : kMaxTile;
-}
 
 struct Params {
   AttentionArgs a;
   float* scratch;      // [n * H][splits][2 + D]: max, sum, output
   unsigned* counters;  // decode: one per KV head
-  int split_len, splits;  // decode: splits is the grid's (from the capacity); split_len follows the length
-  int decode_splits;      // decode: how many splits the current length is spread over, at most
+  int split_len, splits;  // prefill: keys per split; the grid's splits (the scratch's stride)
   float scale;
 };
 
@@ -76,12 +74,11 @@ struct Chunk<int8_t> {
   }
 };
 
-// Decode: keys per split for a context of `len` keys, whole tiles, so that at most p.decode_splits splits are
-// busy (fewer partial results to combine at long contexts, all of them at short ones).
-template <int kTile>
+// Decode: keys per split for a context of `len` keys: the length spread over the grid's splits, at least
+// kDecodeMinSplit keys each (a short context is one split that writes its output directly).
 __device__ __forceinline__ int decode_split_len(const Params& p, int len) {
-  const int per = (len + p.decode_splits - 1) / p.decode_splits;
-  return (per + kTile - 1) / kTile * kTile;
+  const int per = (len + p.splits - 1) / p.splits;
+  return (per + kDecodeMinSplit - 1) / kDecodeMinSplit * kDecodeMinSplit;
 }
 
 __device__ __forceinline__ int position0(const AttentionArgs& a) { return a.pos_dev ? *a.pos_dev : a.pos0; }
@@ -145,35 +142,49 @@ __device__ void store_head(const float (&x)[(D + 31) / 32], T* dst, float* scale
   }
 }
 
-// Combines the `used` splits of query qi's heads h0 .. h0 + nh - 1 into the output (the whole block).
+// Combines the `used` splits of query qi's heads h0 .. h0 + nh - 1 into the output (the whole block). Every load
+// from the scratch is an L2 round trip, so they are issued in batches: each split's max and sum at once (a lane
+// per split), then up to kBatch splits' outputs at once.
 __device__ void combine_heads(const Params& p, int qi, int h0, int nh, int used) {
-  __shared__ float m_c[kMaxGroup], inv_c[kMaxGroup];
+  constexpr int kBatch = 16;
+  __shared__ float weight[kMaxGroup][kMaxSplits];  // exp(max_s - max) / sum, per head and split
   const AttentionArgs& a = p.a;
   const int D = a.head_dim, stride = 2 + D;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  // Per head (one warp each): the largest max and the softmax denominator over the splits.
-  for (int h = warp; h < nh; h += blockDim.x / 32) {
-    const float* base = p.scratch + int64_t(qi * a.heads + h0 + h) * p.splits * stride;
+  auto split_base = [&](int h, int s) { return p.scratch + (int64_t(qi * a.heads + h0 + h) * p.splits + s) * stride; };
+  for (int h = warp; h < nh; h += kWarps) {
+    float m[kMaxSplits / 32], l[kMaxSplits / 32];
+#pragma unroll
+    for (int j = 0; j < kMaxSplits / 32; ++j) {
+      const int s = lane + 32 * j;
+      m[j] = s < used ? __ldcg(split_base(h, s)) : -INFINITY;
+      l[j] = s < used ? __ldcg(split_base(h, s) + 1) : 0.0f;
+    }
     float mx = -INFINITY;
-    for (int s = lane; s < used; s += 32) mx = fmaxf(mx, __ldcg(base + int64_t(s) * stride));
+#pragma unroll
+    for (int j = 0; j < kMaxSplits / 32; ++j) mx = fmaxf(mx, m[j]);
 #pragma unroll
     for (int o = 16; o > 0; o /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
     float total = 0.0f;
-    for (int s = lane; s < used; s += 32)
-      total += __expf(__ldcg(base + int64_t(s) * stride) - mx) * __ldcg(base + int64_t(s) * stride + 1);
+#pragma unroll
+    for (int j = 0; j < kMaxSplits / 32; ++j) total += __expf(m[j] - mx) * l[j];
 #pragma unroll
     for (int o = 16; o > 0; o /= 2) total += __shfl_xor_sync(0xffffffffu, total, o);
-    if (lane == 0) m_c[h] = mx, inv_c[h] = 1.0f / total;
+#pragma unroll
+    for (int j = 0; j < kMaxSplits / 32; ++j) weight[h][lane + 32 * j] = __expf(m[j] - mx) / total;  // 0 past used
   }
   __syncthreads();
   for (int i = threadIdx.x; i < nh * D; i += blockDim.x) {
     const int h = i / D, d = i % D;
-    const float* base = p.scratch + int64_t(qi * a.heads + h0 + h) * p.splits * stride;
     float o = 0.0f;
-#pragma unroll 4
-    for (int s = 0; s < used; ++s)
-      o += __expf(__ldcg(base + int64_t(s) * stride) - m_c[h]) * __ldcg(base + int64_t(s) * stride + 2 + d);
-    a.out[int64_t(qi) * a.out_stride + int64_t(h0 + h) * D + d] = o * inv_c[h];
+    for (int s0 = 0; s0 < used; s0 += kBatch) {
+      float v[kBatch];
+#pragma unroll
+      for (int j = 0; j < kBatch; ++j) v[j] = s0 + j < used ? __ldcg(split_base(h, s0 + j) + 2 + d) : 0.0f;
+#pragma unroll
+      for (int j = 0; j < kBatch; ++j) o += weight[h][min(s0 + j, kMaxSplits - 1)] * v[j];
+    }
+    a.out[int64_t(qi) * a.out_stride + int64_t(h0 + h) * D + d] = o;
   }
 }
 
@@ -202,26 +213,27 @@ __global__ void kv_append_kernel(AttentionArgs a) {
 
 // kDecode: one query (n == 1), RoPE on the fly when a.inv_freq is set, the append of the new key and value,
 // and the combine in the last split to finish; otherwise the cache already holds the keys and a second kernel
-// combines. G: the GQA group rounded up to a power of two. The loops over the heads have no run-time bound, so
-// the dependency chains of all heads interleave (with `h < group` as the bound they ran one head after another:
-// 1.45 µs per head of a 128-key tile on an H200); the heads beyond the group compute on a zero query and are
-// never stored. Dynamic shared memory: kWarps x group x D floats (the warps' partial outputs).
+// combines. G: the GQA group rounded up to a power of two (the loops over the heads have no run-time bound, so
+// the dependency chains of all heads interleave; the heads beyond the group compute on a zero query and are
+// never stored). Dynamic shared memory: kWarps x group x D floats (the warps' partial outputs).
+//
+// Each set of kChunks threads that shares a key (a "lane group") keeps its own online softmax (max, sum, output)
+// over the keys it handles, so the loop over the tiles has no block-wide barrier: after the shuffle reduction of
+// a score every thread of the lane group holds it. The lane groups' results are merged once at the end.
 template <int D, int G, typename T, bool kDecode>
 __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
   pdl_trigger();  // the output projection's GEMV may start loading its weights
-  constexpr int kChunks = D / 8;            // 8-dimension chunks of a head
-  constexpr int kKeyPar = key_par(D);       // keys handled side by side
-  constexpr int kTile = tile_keys(D);       // keys per tile
-  constexpr int kRounds = kTile / kKeyPar;  // keys per thread per tile
-  constexpr int kPer = (D + 31) / 32;       // elements of a head per lane when one warp handles it
+  constexpr int kChunks = D / 8;              // 8-dimension chunks of a head
+  constexpr int kKeyPar = key_par(D);         // keys handled side by side (lane groups)
+  constexpr int kTile = kRounds * kKeyPar;    // keys per tile
+  constexpr int kPer = (D + 31) / 32;         // elements of a head per lane when one warp handles it
   constexpr int kQPer = (G * D + kThreads - 1) / kThreads;  // query elements per thread
   constexpr bool kInt8 = std::is_same_v<T, int8_t>;
   using Raw = typename Chunk<T>::Raw;
   __shared__ float q_s[G][D];
-  __shared__ float s_s[G][kTile];
-  __shared__ float m_s[G], l_s[G], corr_s[G];
   __shared__ float cs[D / 2], sn[D / 2];
   __shared__ float new_k[D], new_v[D], new_scale[2];  // decode: the new key and value as the cache holds them
+  __shared__ float m_w[kWarps][G], l_w[kWarps][G];    // each warp's max and sum per head
   __shared__ bool is_last;
   extern __shared__ __align__(16) float red[];  // [kWarps][group * D]
 
@@ -229,7 +241,7 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
   const int group = a.heads / a.kv_heads;
   const int qi = blockIdx.x / a.kv_heads, kvh = blockIdx.x % a.kv_heads;
   const int len = position0(a) + qi + 1;  // keys 0..position of this query
-  const int split_len = kDecode ? decode_split_len<kTile>(p, len) : p.split_len;
+  const int split_len = kDecode ? decode_split_len(p, len) : p.split_len;
   const int start = blockIdx.y * split_len;
   if (start >= len) return;
   const int end = min(len, start + split_len);
@@ -242,6 +254,7 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
 
   // This thread's keys of a tile: t0 + r * kKeyPar + kp. Their raw chunks (and int8 scales), loaded before use.
+  // The cached keys were written by earlier steps, so they are requested before waiting for the previous kernel.
   Raw kr[kRounds], vr[kRounds];
   float ks[kRounds], vs[kRounds];
   auto cached = [&](int key) { return key < end && !(holds_new && key == len - 1); };
@@ -265,18 +278,21 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
   };
   load_k(start);
   load_v(start);
+  const int half = kDecode && a.inv_freq ? a.half_rot : 0;
+  if (half > 0) rope_angles(a.inv_freq, half, len - 1, cs, sn);
+  pdl_wait();  // the query and the new key and value are the previous kernel's output
 
   // The query's elements (each with its rotation partner) and, in the block holding the new position, the new
-  // key's (warp 0) and value's (warp 1), loaded before the angles are known.
+  // key's (warp 0) and value's (warp 1). Read through L2: under a dependent launch the previous kernel wrote them
+  // while this one was resident.
   const float* row = a.qkv + int64_t(qi) * a.qkv_stride;
-  const int half = kDecode && a.inv_freq ? a.half_rot : 0;
   float qx[kQPer], qy[kQPer];
 #pragma unroll
   for (int k = 0; k < kQPer; ++k) {
     const int i = threadIdx.x + k * kThreads, h = i / D, d = i % D;
     const float* head = row + int64_t(kvh * group + h) * D;
-    qx[k] = i < group * D ? head[d] : 0.0f;  // heads beyond the group: a zero query
-    qy[k] = i < group * D ? head[partner(d, half)] : 0.0f;
+    qx[k] = i < group * D ? __ldcg(head + d) : 0.0f;  // heads beyond the group: a zero query
+    qy[k] = i < group * D ? __ldcg(head + partner(d, half)) : 0.0f;
   }
   const bool appends = holds_new && warp < 2;
   float x[kPer], y[kPer];
@@ -286,14 +302,11 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
 #pragma unroll
     for (int i = 0; i < kPer; ++i) {
       const int d = lane + 32 * i;
-      x[i] = d < D ? src[d] : 0.0f;
-      y[i] = d < D ? src[partner(d, rot)] : 0.0f;
+      x[i] = d < D ? __ldcg(src + d) : 0.0f;
+      y[i] = d < D ? __ldcg(src + partner(d, rot)) : 0.0f;
     }
   }
-  if (half > 0) {
-    rope_angles(a.inv_freq, half, len - 1, cs, sn);
-    __syncthreads();
-  }
+  if (half > 0) __syncthreads();  // the angles
 #pragma unroll
   for (int k = 0; k < kQPer; ++k) {
     const int i = threadIdx.x + k * kThreads;
@@ -308,23 +321,24 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
                      scales ? scales + int64_t(len - 1) * a.kv_heads + kvh : nullptr, warp == 0 ? new_k : new_v,
                      &new_scale[warp]);
   }
-  if (threadIdx.x < G) m_s[threadIdx.x] = -INFINITY, l_s[threadIdx.x] = 0.0f, corr_s[threadIdx.x] = 1.0f;
   __syncthreads();
 
-  float acc[G][8];
+  float m[G], l[G], acc[G][8];
 #pragma unroll
-  for (int h = 0; h < G; ++h)
+  for (int h = 0; h < G; ++h) {
+    m[h] = -INFINITY, l[h] = 0.0f;
 #pragma unroll
     for (int i = 0; i < 8; ++i) acc[h][i] = 0.0f;
+  }
 
   for (int t0 = start; t0 < end; t0 += kTile) {
-    const int tile_n = min(kTile, end - t0);
-    // Scores of the tile (every lane runs every round: the shuffles need whole warps).
+    // Scores (every lane runs every round: the shuffles need whole warps). Selects rather than branches, so
+    // that the rounds' chains interleave.
+    float s[kRounds][G];
 #pragma unroll
     for (int r = 0; r < kRounds; ++r) {
-      // Selects rather than branches, so that the rounds' chains interleave.
-      const int j = r * kKeyPar + kp;
-      const bool fresh = holds_new && t0 + j == len - 1;
+      const int key = t0 + r * kKeyPar + kp;
+      const bool fresh = holds_new && key == len - 1;
       float kf[8];
       Chunk<T>::to_float(kr[r], kf);
 #pragma unroll
@@ -332,50 +346,37 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
       const float kscale = fresh ? new_scale[0] : kInt8 ? ks[r] : 1.0f;
 #pragma unroll
       for (int h = 0; h < G; ++h) {
-        float s = 0.0f;
+        float dot = 0.0f;
 #pragma unroll
-        for (int i = 0; i < 8; ++i) s += q_s[h][c * 8 + i] * kf[i];
+        for (int i = 0; i < 8; ++i) dot += q_s[h][c * 8 + i] * kf[i];
 #pragma unroll
-        for (int o = kChunks / 2; o > 0; o /= 2) s += __shfl_xor_sync(0xffffffffu, s, o, kChunks);
-        if (c == 0 && j < tile_n) s_s[h][j] = s * kscale;
+        for (int o = kChunks / 2; o > 0; o /= 2) dot += __shfl_xor_sync(0xffffffffu, dot, o, kChunks);
+        s[r][h] = key < end ? dot * kscale : -INFINITY;
       }
     }
     if (t0 + kTile < end) load_k(t0 + kTile);  // the next tile's keys are on their way during this one's P·V
-    __syncthreads();
-    // Online softmax: warp w updates heads w, w + kWarps, ...
-    for (int h = warp; h < group; h += kWarps) {
-      float mx = -INFINITY;
-      for (int j = lane; j < tile_n; j += 32) mx = fmaxf(mx, s_s[h][j]);
-#pragma unroll
-      for (int o = 16; o > 0; o /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-      const float m_new = fmaxf(m_s[h], mx);
-      float sum = 0.0f;
-      for (int j = lane; j < tile_n; j += 32) {
-        const float e = __expf(s_s[h][j] - m_new);
-        s_s[h][j] = e;
-        sum += e;
-      }
-#pragma unroll
-      for (int o = 16; o > 0; o /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-      if (lane == 0) {
-        const float corr = __expf(m_s[h] - m_new);  // 0 on the first tile (m = -inf)
-        corr_s[h] = corr;
-        l_s[h] = l_s[h] * corr + sum;
-        m_s[h] = m_new;
-      }
-    }
-    __syncthreads();
-    // Weighted values.
+    // Online softmax of the lane group's keys of this tile, then the weighted values.
 #pragma unroll
     for (int h = 0; h < G; ++h) {
-      const float corr = corr_s[h];
+      float mx = m[h];
+#pragma unroll
+      for (int r = 0; r < kRounds; ++r) mx = fmaxf(mx, s[r][h]);
+      const float base = mx == -INFINITY ? 0.0f : mx;  // no key yet: every weight is 0, not NaN
+      const float corr = __expf(m[h] - base);
+      m[h] = mx;
+      l[h] *= corr;
 #pragma unroll
       for (int i = 0; i < 8; ++i) acc[h][i] *= corr;
+#pragma unroll
+      for (int r = 0; r < kRounds; ++r) {
+        s[r][h] = __expf(s[r][h] - base);
+        l[h] += s[r][h];
+      }
     }
 #pragma unroll
     for (int r = 0; r < kRounds; ++r) {
-      const int j = r * kKeyPar + kp;
-      const bool fresh = holds_new && t0 + j == len - 1;
+      const int key = t0 + r * kKeyPar + kp;
+      const bool fresh = holds_new && key == len - 1;
       float vf[8];
       Chunk<T>::to_float(vr[r], vf);
 #pragma unroll
@@ -383,49 +384,57 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
       const float vscale = fresh ? new_scale[1] : kInt8 ? vs[r] : 1.0f;
 #pragma unroll
       for (int h = 0; h < G; ++h) {
-        const float w = j < tile_n ? s_s[h][j] * vscale : 0.0f;  // past the tile's end s_s is stale
+        const float w = s[r][h] * vscale;
 #pragma unroll
         for (int i = 0; i < 8; ++i) acc[h][i] += w * vf[i];
       }
     }
     if (t0 + kTile < end) load_v(t0 + kTile);
-    __syncthreads();  // s_s is rewritten by the next tile
   }
 
-  // Sum the partial outputs of the keys handled side by side: the lanes of a warp that hold the same chunk by
-  // shuffles, then the warps through shared memory.
+  // Merge the lane groups: those of a warp by shuffles, then the warps through shared memory.
 #pragma unroll
   for (int h = 0; h < G; ++h) {
 #pragma unroll
-    for (int i = 0; i < 8; ++i)
+    for (int o = 16; o >= kChunks; o /= 2) {
+      const float m_o = __shfl_xor_sync(0xffffffffu, m[h], o), l_o = __shfl_xor_sync(0xffffffffu, l[h], o);
+      const float mx = fmaxf(m[h], m_o), base = mx == -INFINITY ? 0.0f : mx;
+      const float c_self = __expf(m[h] - base), c_other = __expf(m_o - base);
+      l[h] = l[h] * c_self + l_o * c_other;
 #pragma unroll
-      for (int o = 16; o >= kChunks; o /= 2) acc[h][i] += __shfl_xor_sync(0xffffffffu, acc[h][i], o);
+      for (int i = 0; i < 8; ++i) acc[h][i] = acc[h][i] * c_self + __shfl_xor_sync(0xffffffffu, acc[h][i], o) * c_other;
+      m[h] = mx;
+    }
     if (lane < kChunks && h < group)
 #pragma unroll
       for (int i = 0; i < 8; i += 4)
         *reinterpret_cast<float4*>(&red[(warp * group + h) * D + c * 8 + i]) =
             make_float4(acc[h][i], acc[h][i + 1], acc[h][i + 2], acc[h][i + 3]);
+    if (lane == 0) m_w[warp][h] = m[h], l_w[warp][h] = l[h];
   }
   __syncthreads();
   const bool direct = used == 1;  // one split covers the context: the output, normalised, needs no combine
   for (int i = threadIdx.x; i < group * D; i += kThreads) {
-    float s = 0.0f;
-#pragma unroll
-    for (int w = 0; w < kWarps; ++w) s += red[w * group * D + i];
     const int h = i / D, d = i % D;
+    float mx = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) mx = fmaxf(mx, m_w[w][h]);  // every split holds a key: mx is finite
+    float o = 0.0f, sum = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      const float e = __expf(m_w[w][h] - mx);
+      o += e * red[w * group * D + i];
+      sum += e * l_w[w][h];
+    }
     if (direct) {
-      a.out[int64_t(qi) * a.out_stride + int64_t(kvh * group + h) * D + d] = s / l_s[h];
+      a.out[int64_t(qi) * a.out_stride + int64_t(kvh * group + h) * D + d] = o / sum;
     } else {
       float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
-      dst[2 + d] = s;
+      dst[2 + d] = o;
+      if (d == 0) dst[0] = mx, dst[1] = sum;
     }
   }
   if (direct) return;
-  for (int h = threadIdx.x; h < group; h += kThreads) {
-    float* dst = p.scratch + (int64_t(qi * a.heads + kvh * group + h) * p.splits + blockIdx.y) * (2 + D);
-    dst[0] = m_s[h];
-    dst[1] = l_s[h];
-  }
   if constexpr (kDecode) {
     __threadfence();  // partials visible device-wide before the arrival is counted
     __syncthreads();
@@ -449,13 +458,18 @@ __global__ void attention_combine_kernel(Params p) {
   if (used > 1) combine_heads(p, qi, kvh * group, group, used);
 }
 
-void plan(const AttentionArgs& a, int keys, int* split_len, int* splits) {
-  const int tile = tile_keys(a.head_dim);
+// Splits of the sequence: decode spreads a context over about one block per multiprocessor (the kernel sizes
+// them from the length it reads, so a recorded graph serves every length; two per multiprocessor left more
+// partial results to combine: H100, 7B at 4K context 412 -> 393 tok/s); prefill over at most
+// kPrefillMaxSplits whole tiles per query.
+void plan(const AttentionArgs& a, int keys, int sm_count, int* split_len, int* splits) {
   if (a.n == 1) {
-    *split_len = tile;
-    *splits = (a.capacity + tile - 1) / tile;
+    *split_len = 0;
+    *splits = std::clamp(std::min((a.capacity + kDecodeMinSplit - 1) / kDecodeMinSplit, sm_count / a.kv_heads), 1,
+                         kMaxSplits);
     return;
   }
+  const int tile = key_par(a.head_dim) * kRounds;
   const int per = (keys + kPrefillMaxSplits - 1) / kPrefillMaxSplits;
   *split_len = (per + tile - 1) / tile * tile;
   *splits = (keys + *split_len - 1) / *split_len;
@@ -472,7 +486,8 @@ void launch_split_g(const Params& p, dim3 grid, cudaStream_t stream) {
     (void)opted;  // a failure shows as the launch's error
   }
   const size_t red = size_t(kWarps) * (p.a.heads / p.a.kv_heads) * D * sizeof(float);
-  kernel<<<grid, kThreads, red, stream>>>(p);
+  // Decode waits for the previous kernel (the q|k|v product) only after requesting the cached keys.
+  launch_kernel(kDecode && dependent_launch_enabled(), kernel, grid, dim3(kThreads), red, stream, p);
 }
 
 template <int D, typename T, bool kDecode>
@@ -509,9 +524,9 @@ bool attention_supported(int heads, int kv_heads, int head_dim) {
   return head_dim == 16 || head_dim == 32 || head_dim == 64 || head_dim == 128 || head_dim == 256;
 }
 
-int64_t attention_scratch_floats(const AttentionArgs& a, int keys) {
+int64_t attention_scratch_floats(const AttentionArgs& a, int keys, int sm_count) {
   int split_len, splits;
-  plan(a, keys, &split_len, &splits);
+  plan(a, keys, sm_count, &split_len, &splits);
   return int64_t(a.n) * a.heads * splits * (2 + a.head_dim);
 }
 
@@ -519,10 +534,9 @@ cudaError_t attention(const AttentionArgs& a, float* scratch, unsigned* counters
   if (!attention_supported(a.heads, a.kv_heads, a.head_dim)) return cudaErrorInvalidValue;
   if (a.inv_freq && (a.n != 1 || a.half_rot <= 0 || 2 * a.half_rot > a.head_dim)) return cudaErrorInvalidValue;
   if ((a.k_scale == nullptr) != (a.v_scale == nullptr)) return cudaErrorInvalidValue;
-  // Decode spreads a context over about two blocks per multiprocessor (as many as the capacity allows).
-  Params p{a, scratch, counters, 0, 0, std::max(1, 2 * sm_count / a.kv_heads), 1.0f / sqrtf(float(a.head_dim))};
+  Params p{a, scratch, counters, 0, 0, 1.0f / sqrtf(float(a.head_dim))};
   // For n > 1 the host knows the positions (prefill is never recorded into a graph).
-  plan(a, a.pos0 + a.n, &p.split_len, &p.splits);
+  plan(a, a.pos0 + a.n, sm_count, &p.split_len, &p.splits);
   const dim3 grid(unsigned(a.n * a.kv_heads), unsigned(p.splits));
   switch (a.head_dim) {
     case 16: launch_for<16>(p, grid, stream); break;

@@ -551,7 +551,7 @@ void CudaBackend::attend(Tensor& out, const Tensor& qkv, KvLayer& kv, const Atte
     a.inv_freq = static_cast<const float*>(inv_freq_.ptr);
     a.half_rot = int(inv_freq_host_.size());
   }
-  note(ensure(attn_scratch_, size_t(attention_scratch_floats(a, pos0 + a.n)) * 4));
+  note(ensure(attn_scratch_, size_t(attention_scratch_floats(a, pos0 + a.n, prop_.multiProcessorCount)) * 4));
   if (!status_.is_ok()) return;
   NOTE(cuda::attention(a, static_cast<float*>(attn_scratch_.ptr), static_cast<unsigned*>(attn_counters_.ptr),
                        prop_.multiProcessorCount, stream_));

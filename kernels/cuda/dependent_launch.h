@@ -21,15 +21,19 @@ __device__ __forceinline__ void pdl_trigger() {
 #endif
 }
 
-// Launches kernel<<<grid, block, 0, stream>>>(args...), as a programmatic dependent launch when `dependent`.
+// Whether the decode kernels are launched this way (set_dependent_launch in ops.h, once per backend).
+bool dependent_launch_enabled();
+
+// Launches kernel<<<grid, block, smem, stream>>>(args...), as a programmatic dependent launch when `dependent`.
 template <class... Params, class... Args>
-cudaError_t launch_kernel(bool dependent, void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t stream,
-                          Args&&... args) {
+cudaError_t launch_kernel(bool dependent, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
+                          cudaStream_t stream, Args&&... args) {
 #if CUDART_VERSION >= 11080
   if (dependent) {
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = grid;
     cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
     cfg.stream = stream;
     cudaLaunchAttribute attr[1];
     attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
@@ -39,7 +43,7 @@ cudaError_t launch_kernel(bool dependent, void (*kernel)(Params...), dim3 grid, 
     return cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...);
   }
 #endif
-  kernel<<<grid, block, 0, stream>>>(std::forward<Args>(args)...);
+  kernel<<<grid, block, smem, stream>>>(std::forward<Args>(args)...);
   return cudaGetLastError();
 }
 

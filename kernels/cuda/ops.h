@@ -64,10 +64,12 @@ struct QuantWeight {
   int n = 0, k = 0, group = 0, bits = 4;
 };
 
-// --- gemv_quant.cu ---
-// Launch the quantised GEMVs as programmatic dependent launches (dependent_launch.h; only where the device has
-// them, sm_90+): each may start while the kernel before it finishes.
+// --- dependent_launch.cu ---
+// Launch the decode GEMVs and attention as programmatic dependent launches (dependent_launch.h; only where the
+// device has them, sm_90+): each may start while the kernel before it finishes.
 void set_dependent_launch(bool on);
+
+// --- gemv_quant.cu ---
 // One token: y[N] = x̂[K] · Wᵀ, x̂ the input quantised to int8 per 32 inputs (as the CPU's decode; group % 32 == 0).
 // Chooses the K split from the multiprocessor count; returns cudaErrorInvalidValue when the scratch is too
 // small (w4_gemv_scratch_floats says how much it needs).
@@ -140,14 +142,14 @@ struct AttentionArgs {
 };
 bool attention_supported(int heads, int kv_heads, int head_dim);
 // Floats of scratch the split-sequence partial results need for n queries over at most `keys` keys.
-int64_t attention_scratch_floats(const AttentionArgs& a, int keys);
+int64_t attention_scratch_floats(const AttentionArgs& a, int keys, int sm_count);
 constexpr int kAttentionCounters = 256;  // arrival counters decode needs: one per KV head (zero between launches)
 // Appends the n rows' K and V at positions pos0.. to the cache (fp16, or int8 quantised per token and KV head),
 // then causal attention split along the sequence (flash-decoding: partial softmax per split, then a combine;
 // one split writes the output itself). For n == 1 the grid follows the cache capacity so a recorded graph stays
 // valid as the context grows (the kernel sizes the splits from the length it reads, over about 2 x sm_count
 // blocks), and everything is one kernel: the block holding the new position appends it, the last split of each
-// KV head to finish combines.
+// KV head to finish combines. Decode is a dependent launch where set_dependent_launch turned them on.
 cudaError_t attention(const AttentionArgs& a, float* scratch, unsigned* counters, int sm_count, cudaStream_t stream);
 
 // --- sampling.cu ---
