@@ -69,20 +69,38 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(SampleArgs a) {
   __syncthreads();
 
   if (a.temperature <= 0.0f) {
+    // Greedy: each thread's best over 16-byte loads (one SM reads the whole row, so the loads must be wide and
+    // many in flight: scalar loads took 15 µs for a 92K vocabulary on an H100), then warps, then the block.
     float best = -INFINITY;
     int best_i = a.vocab;
-    for (int i = tid; i < a.vocab; i += kThreads) {
-      const float v = a.logits[i];
+    auto consider = [&](float v, int i) {
       if (best_i == a.vocab || precedes(v, i, best, best_i)) best = v, best_i = i;
+    };
+    const int n4 = reinterpret_cast<uintptr_t>(a.logits) % 16 == 0 ? a.vocab / 4 : 0;
+    const float4* l4 = reinterpret_cast<const float4*>(a.logits);
+#pragma unroll 4
+    for (int j = tid; j < n4; j += kThreads) {
+      const float4 v = l4[j];
+      consider(v.x, 4 * j), consider(v.y, 4 * j + 1), consider(v.z, 4 * j + 2), consider(v.w, 4 * j + 3);
     }
-    val[tid] = best, idx[tid] = best_i;
+    for (int i = 4 * n4 + tid; i < a.vocab; i += kThreads) consider(a.logits[i], i);
+    auto reduce_warp = [&]() {
+#pragma unroll
+      for (int o = 16; o > 0; o /= 2) {
+        const float v = __shfl_xor_sync(0xffffffffu, best, o);
+        const int i = __shfl_xor_sync(0xffffffffu, best_i, o);
+        if (i < a.vocab && (best_i == a.vocab || precedes(v, i, best, best_i))) best = v, best_i = i;
+      }
+    };
+    reduce_warp();
+    if (tid % 32 == 0) val[tid / 32] = best, idx[tid / 32] = best_i;
     __syncthreads();
-    for (int s = kThreads / 2; s > 0; s /= 2) {
-      if (tid < s && idx[tid + s] < a.vocab && (idx[tid] == a.vocab || precedes(val[tid + s], idx[tid + s], val[tid], idx[tid])))
-        val[tid] = val[tid + s], idx[tid] = idx[tid + s];
-      __syncthreads();
+    if (tid < 32) {
+      best = tid < kThreads / 32 ? val[tid] : -INFINITY;
+      best_i = tid < kThreads / 32 ? idx[tid] : a.vocab;
+      reduce_warp();
+      if (tid == 0) *a.out_id = best_i < a.vocab ? best_i : 0;
     }
-    if (tid == 0) *a.out_id = idx[0] < a.vocab ? idx[0] : 0;
     return;
   }
 
