@@ -8,7 +8,8 @@
 // boundary the product moves by a whole quantum (max|x| / 127): 1.2-1.9% after 3 layers on the H200. The kernel
 // itself is held to 2e-3 of the exact int8 product in test_cuda_ops. Then both with an int8 KV cache (the same
 // quantisation on both: the same limits), whose perplexity on the GPU is within 0.5% of the fp16 cache's (the
-// CPU's int8-against-f32 test, test_kv_cache_int8, states the same bound).
+// CPU's int8-against-f32 test, test_kv_cache_int8, states the same bound). The 4-bit model runs once more with
+// its output head rounded to 8 bits at load (--head q8) on both backends: the same limits.
 // Skips when no CUDA device is present.
 #include <gtest/gtest.h>
 
@@ -32,6 +33,7 @@ struct Case {
   std::string name;
   RandomModelSpec spec;
   int w4_group = 0;  // > 0: quantized to 4 bits (RTN) with this group before loading
+  HeadType head = HeadType::kAuto;
 };
 
 std::vector<Case> cases() {
@@ -44,13 +46,18 @@ std::vector<Case> cases() {
   qwen.hidden_size = 512, qwen.heads = 4, qwen.kv_heads = 4, qwen.dtype = "bfloat16";  // head_dim 128
   RandomModelSpec il2_w4 = il2;
   il2_w4.intermediate_size = 768;  // every linear packable at group 32
-  return {{"llama_f16", llama, 0}, {"internlm2_f16", il2, 0}, {"qwen2_bf16", qwen, 0}, {"internlm2_w4g32", il2_w4, 32}};
+  return {{"llama_f16", llama, 0},
+          {"internlm2_f16", il2, 0},
+          {"qwen2_bf16", qwen, 0},
+          {"internlm2_w4g32", il2_w4, 32},
+          {"internlm2_w4g32_head_q8", il2_w4, 32, HeadType::kQ8}};
 }
 
-std::shared_ptr<Model> load(const std::string& dir, DeviceKind device, KvCacheType kv) {
+std::shared_ptr<Model> load(const std::string& dir, DeviceKind device, KvCacheType kv, HeadType head) {
   LoadParams p;
   p.device = device;
   p.kv_cache = kv;
+  p.head = head;
   p.context_length = 512;
   p.threads = 2;
   auto m = Model::load(dir, p);
@@ -85,7 +92,7 @@ TEST(CudaEndToEnd, SameTokensLogitsAndPerplexityAsCpu) {
     double gpu_f16_perplexity = 0;
     for (KvCacheType kv_type : {KvCacheType::kAuto, KvCacheType::kInt8}) {
       SCOPED_TRACE(kv_type == KvCacheType::kInt8 ? "int8 KV cache" : "f32 (CPU) and fp16 (GPU) KV cache");
-      auto cpu = load(dir, DeviceKind::kCpu, kv_type), gpu = load(dir, DeviceKind::kCuda, kv_type);
+      auto cpu = load(dir, DeviceKind::kCpu, kv_type, c.head), gpu = load(dir, DeviceKind::kCuda, kv_type, c.head);
       ASSERT_TRUE(cpu && gpu);
       std::printf("%s on %s\n", c.name.c_str(), cpu->impl().backend->name().c_str());
 
