@@ -23,6 +23,7 @@
 #include "model_impl.h"
 #include "quantize/quantizer.h"
 #include "random_checkpoint.h"
+#include "support/error_norms.h"
 #include "support/fixtures.h"
 #include "support/greedy_agreement.h"
 
@@ -65,15 +66,6 @@ std::shared_ptr<Model> load(const std::string& dir, DeviceKind device, KvCacheTy
   return m.is_ok() ? *m : nullptr;
 }
 
-double rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return std::sqrt(num / den);
-}
-
 TEST(CudaEndToEnd, SameTokensLogitsAndPerplexityAsCpu) {
   if (!make_cuda_backend({})) GTEST_SKIP() << "no CUDA device";
   for (const auto& c : cases()) {
@@ -107,12 +99,12 @@ TEST(CudaEndToEnd, SameTokensLogitsAndPerplexityAsCpu) {
       std::vector<float> lc(static_cast<size_t>(100 * vocab)), lg(static_cast<size_t>(100 * vocab), NAN);
       tc.forward(*kc, ids.data(), 100, 0, true, lc.data());
       tg.forward(*kg, ids.data(), 100, 0, true, lg.data());
-      EXPECT_LT(rel_error(lg, lc), 1e-2) << "prefill logits";
+      EXPECT_LT(test::relative_l2_error(lg, lc), 1e-2) << "prefill logits";
       for (int i = 100; i < 120; ++i) {
         std::vector<float> sc(static_cast<size_t>(vocab)), sg(static_cast<size_t>(vocab), NAN);
         tc.forward(*kc, &ids[size_t(i)], 1, i, false, sc.data());
         tg.forward(*kg, &ids[size_t(i)], 1, i, false, sg.data());
-        EXPECT_LT(rel_error(sg, sc), c.w4_group > 0 ? 3e-2 : 1e-2) << "decode logits at " << i;
+        EXPECT_LT(test::relative_l2_error(sg, sc), c.w4_group > 0 ? 3e-2 : 1e-2) << "decode logits at " << i;
       }
       tc.free_kv(*kc);
       tg.free_kv(*kg);

@@ -15,6 +15,7 @@
 #include "llama2c_import.h"
 #include "model_impl.h"
 #include "random_checkpoint.h"
+#include "support/error_norms.h"
 #include "support/fixtures.h"
 #include "support/greedy_agreement.h"
 
@@ -26,15 +27,6 @@ namespace {
 // decode (1.7e-2 with JETCHAT_Q4_ACT=f32: a 64-wide model averages little of the rounding away); random bf16
 // llama 3.9e-3 and 7.6e-3.
 constexpr double kLogitsTolerance = 3e-2;
-
-double rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return std::sqrt(num / den);
-}
 
 std::shared_ptr<Model> load(const std::string& dir, HeadType head) {
   LoadParams p;
@@ -89,14 +81,14 @@ void expect_close_logits(const char* name, Model& ref, Model& q8) {
   std::vector<float> lr(size_t(100 * vocab)), lq(lr.size());
   tr.forward(*kr, ids.data(), 100, 0, true, lr.data());
   tq.forward(*kq, ids.data(), 100, 0, true, lq.data());
-  const double prefill_err = rel_error(lq, lr);
+  const double prefill_err = test::relative_l2_error(lq, lr);
   EXPECT_LT(prefill_err, kLogitsTolerance) << "prefill logits";
   double decode_err = 0;
   for (int i = 100; i < 120; ++i) {
     std::vector<float> sr(static_cast<size_t>(vocab)), sq(static_cast<size_t>(vocab));
     tr.forward(*kr, &ids[size_t(i)], 1, i, false, sr.data());
     tq.forward(*kq, &ids[size_t(i)], 1, i, false, sq.data());
-    decode_err = std::max(decode_err, rel_error(sq, sr));
+    decode_err = std::max(decode_err, test::relative_l2_error(sq, sr));
   }
   EXPECT_LT(decode_err, kLogitsTolerance) << "decode logits";
   tr.free_kv(*kr);

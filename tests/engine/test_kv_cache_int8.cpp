@@ -13,6 +13,7 @@
 #include "jetchat/session.h"
 #include "model_impl.h"
 #include "random_checkpoint.h"
+#include "support/error_norms.h"
 #include "support/fixtures.h"
 #include "support/greedy_agreement.h"
 
@@ -22,15 +23,6 @@ namespace {
 // Measured (2026-11-26): logits 4.7e-3 .. 6.4e-3, perplexity ratios 0.9996 .. 1.0001.
 constexpr double kLogitsTolerance = 1e-2;
 constexpr double kPerplexityTolerance = 0.005;
-
-double rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return std::sqrt(num / den);
-}
 
 std::shared_ptr<Model> load(const std::string& dir, KvCacheType kv) {
   LoadParams p;
@@ -74,14 +66,14 @@ TEST(KvCacheInt8, CloseToTheF32CacheAndHalfTheMemoryOfF16) {
     std::vector<float> lr(static_cast<size_t>(100 * vocab)), lq(static_cast<size_t>(100 * vocab));
     tr.forward(*kr, ids.data(), 100, 0, true, lr.data());
     tq.forward(*kq, ids.data(), 100, 0, true, lq.data());
-    const double prefill_err = rel_error(lq, lr);
+    const double prefill_err = test::relative_l2_error(lq, lr);
     EXPECT_LT(prefill_err, kLogitsTolerance) << "prefill logits";
     double decode_err = 0;
     for (int i = 100; i < 120; ++i) {
       std::vector<float> sr(static_cast<size_t>(vocab)), sq(static_cast<size_t>(vocab));
       tr.forward(*kr, &ids[size_t(i)], 1, i, false, sr.data());
       tq.forward(*kq, &ids[size_t(i)], 1, i, false, sq.data());
-      decode_err = std::max(decode_err, rel_error(sq, sr));
+      decode_err = std::max(decode_err, test::relative_l2_error(sq, sr));
     }
     EXPECT_LT(decode_err, kLogitsTolerance) << "decode logits";
     tr.free_kv(*kr);

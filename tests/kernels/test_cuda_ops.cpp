@@ -13,19 +13,10 @@
 
 #include "backend.h"
 #include "half.h"
+#include "support/error_norms.h"
 
 namespace jetchat {
 namespace {
-
-double rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    if (!std::isfinite(got[i])) return INFINITY;
-    num += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return std::sqrt(num / std::max(den, 1e-30));
-}
 
 // JETCHAT_TEST_SMALL=1 keeps only the small cases of the size lists (for compute-sanitizer, whose racecheck
 // runs the large ones for far too long; they take the same code paths).
@@ -108,7 +99,7 @@ TEST_F(CudaOps, DenseMatmulMatchesCpuForEveryDtypeAndTokenCount) {
             gpu->matmul(yg, xg, wg, &bg);
           }
           const double limit = n == 1 || dt == DType::kF32 ? 1e-5 : dt == DType::kF16 ? 2e-3 : 1e-2;
-          EXPECT_LT(rel_error(get(*gpu, yg), get(*cpu, yc)), limit)
+          EXPECT_LT(test::relative_l2_error(get(*gpu, yg), get(*cpu, yc)), limit)
               << dtype_name(dt) << " " << out << "x" << in << " n=" << n << " accumulate=" << accumulate;
           for (Tensor* t : {&wc, &xc, &bc, &yc, &sc}) cpu->free(*t);
           for (Tensor* t : {&wg, &xg, &bg, &yg, &sg}) gpu->free(*t);
@@ -190,7 +181,7 @@ TEST_F(CudaOps, W4MatmulMatchesDequantisedReference) {
             for (int64_t k = 0; k < s.cols; ++k) sum += a.weight(r, k) * xv[size_t(t * s.cols + k)];
             ref[size_t(t * s.rows + r)] = float(sum);
           }
-        EXPECT_LT(rel_error(get(*gpu, y), ref), 2e-3)
+        EXPECT_LT(test::relative_l2_error(get(*gpu, y), ref), 2e-3)
             << s.rows << "x" << s.cols << " g" << s.group << " n=" << n << " accumulate=" << accumulate;
         gpu->free(y);
         gpu->free(scratch);
@@ -259,7 +250,7 @@ TEST_F(CudaOps, W4PrefillMatchesDequantisedReference) {
         const std::string what = std::to_string(s.rows) + "x" + std::to_string(s.cols) + " g" +
                                  std::to_string(s.group) + " n=" + std::to_string(n) +
                                  " accumulate=" + std::to_string(accumulate);
-        EXPECT_LT(rel_error(got, ref), 2e-3) << what;
+        EXPECT_LT(test::relative_l2_error(got, ref), 2e-3) << what;
         EXPECT_LT(worst, 1e-2 * rms) << what;
         gpu->free(y);
         gpu->free(scratch);
@@ -310,13 +301,13 @@ TEST_F(CudaOps, FusedNormAndGateW4ProductsMatchCpu) {
       Tensor xg = put(*gpu, xv, n, k), ng = put(*gpu, nv, 1, k), bg = put(*gpu, bv, 1, s.rows);
       Tensor y = poisoned(n, s.rows), xn = poisoned(n, k);
       gpu->rmsnorm_matmul(y, xn, xg, ng, 1e-5f, *w, &bg);
-      EXPECT_LT(rel_error(get(*gpu, y), product(normed, bv.data(), nullptr)), 2e-3)
+      EXPECT_LT(test::relative_l2_error(get(*gpu, y), product(normed, bv.data(), nullptr)), 2e-3)
           << "rmsnorm_matmul " << s.rows << "x" << s.cols << " g" << s.group << " n=" << n;
 
       Tensor gg = put(*gpu, gv, n, 2 * k), yg = put(*gpu, yv, n, s.rows), ffn = poisoned(n, k),
              scratch = poisoned(n, s.rows);
       gpu->silu_mul_matmul_add(yg, gg, *w, ffn, scratch);
-      EXPECT_LT(rel_error(get(*gpu, yg), product(gated, nullptr, yv.data())), 2e-3)
+      EXPECT_LT(test::relative_l2_error(get(*gpu, yg), product(gated, nullptr, yv.data())), 2e-3)
           << "silu_mul_matmul_add " << s.rows << "x" << s.cols << " g" << s.group << " n=" << n;
 
       for (Tensor* t : {&xc, &nc, &gc, &xnc, &fc}) cpu->free(*t);
@@ -366,7 +357,7 @@ TEST_F(CudaOps, ScaleMinQuantisedProductsMatchReference) {
       auto xv = random(size_t(n * k), -3, 3);
       Tensor x = put(*gpu, xv, n, k), y = poisoned(n, s.rows);
       gpu->matmul(y, x, *w, nullptr);
-      EXPECT_LT(rel_error(get(*gpu, y), product(n, n == 1 ? decode_input(xv) : xv, nullptr)), 2e-3)
+      EXPECT_LT(test::relative_l2_error(get(*gpu, y), product(n, n == 1 ? decode_input(xv) : xv, nullptr)), 2e-3)
           << what << " n=" << n;
       gpu->free(x), gpu->free(y);
     }
@@ -379,12 +370,12 @@ TEST_F(CudaOps, ScaleMinQuantisedProductsMatchReference) {
     cpu->silu_mul(fc, gc);
     Tensor xg = put(*gpu, xv, 1, k), ng = put(*gpu, nv, 1, k), y = poisoned(1, s.rows), xn = poisoned(1, k);
     gpu->rmsnorm_matmul(y, xn, xg, ng, 1e-5f, *w, nullptr);
-    EXPECT_LT(rel_error(get(*gpu, y), product(1, decode_input(get(*cpu, xnc)), nullptr)), 2e-3)
+    EXPECT_LT(test::relative_l2_error(get(*gpu, y), product(1, decode_input(get(*cpu, xnc)), nullptr)), 2e-3)
         << "rmsnorm_matmul " << what;
     Tensor gg = put(*gpu, gv, 1, 2 * k), yg = put(*gpu, yv, 1, s.rows), ffn = poisoned(1, k),
            scratch = poisoned(1, s.rows);
     gpu->silu_mul_matmul_add(yg, gg, *w, ffn, scratch);
-    EXPECT_LT(rel_error(get(*gpu, yg), product(1, decode_input(get(*cpu, fc)), yv.data())), 2e-3)
+    EXPECT_LT(test::relative_l2_error(get(*gpu, yg), product(1, decode_input(get(*cpu, fc)), yv.data())), 2e-3)
         << "silu_mul_matmul_add " << what;
     for (Tensor* t : {&xc, &nc, &gc, &xnc, &fc}) cpu->free(*t);
     for (Tensor* t : {&*w, &xg, &ng, &y, &xn, &gg, &yg, &ffn, &scratch}) gpu->free(*t);
@@ -406,15 +397,15 @@ TEST_F(CudaOps, NormSiluAddEmbedMatchCpu) {
     Tensor xg = put(*gpu, xv, n, d), wg = put(*gpu, wv, 1, d), gg = put(*gpu, gv, n, 2 * d), og = poisoned(n, d);
     cpu->rmsnorm(oc, xc, wc, 1e-5f);
     gpu->rmsnorm(og, xg, wg, 1e-5f);
-    EXPECT_LT(rel_error(get(*gpu, og), get(*cpu, oc)), 1e-5) << "rmsnorm " << n << "x" << d;
+    EXPECT_LT(test::relative_l2_error(get(*gpu, og), get(*cpu, oc)), 1e-5) << "rmsnorm " << n << "x" << d;
     gpu->free(og);
     og = poisoned(n, d);
     cpu->silu_mul(oc, gc);
     gpu->silu_mul(og, gg);
-    EXPECT_LT(rel_error(get(*gpu, og), get(*cpu, oc)), 1e-5) << "silu_mul " << n << "x" << d;
+    EXPECT_LT(test::relative_l2_error(get(*gpu, og), get(*cpu, oc)), 1e-5) << "silu_mul " << n << "x" << d;
     cpu->add(xc, oc);
     gpu->add(xg, og);
-    EXPECT_LT(rel_error(get(*gpu, xg), get(*cpu, xc)), 1e-6) << "add " << n << "x" << d;
+    EXPECT_LT(test::relative_l2_error(get(*gpu, xg), get(*cpu, xc)), 1e-6) << "add " << n << "x" << d;
     for (Tensor* t : {&xc, &wc, &gc, &oc}) cpu->free(*t);
     for (Tensor* t : {&xg, &wg, &gg, &og}) gpu->free(*t);
   }
@@ -443,7 +434,7 @@ TEST_F(CudaOps, RopeMatchesCpu) {
       Tensor c = put(*cpu, v, n, cols), g = put(*gpu, v, n, cols);
       cpu->rope(c, s, pos0, inv);
       gpu->rope(g, s, pos0, inv);
-      EXPECT_LT(rel_error(get(*gpu, g), get(*cpu, c)), 1e-5) << "pos0=" << pos0 << " n=" << n;
+      EXPECT_LT(test::relative_l2_error(get(*gpu, g), get(*cpu, c)), 1e-5) << "pos0=" << pos0 << " n=" << n;
       cpu->free(c), gpu->free(g);
     }
 }
@@ -467,7 +458,7 @@ TEST_F(CudaOps, AttentionMatchesCpuForDecodeAndPrefill) {
       Tensor oc = *cpu->alloc(DType::kF32, n, c.s.heads * c.s.head_dim), og = poisoned(n, c.s.heads * c.s.head_dim);
       cpu->attention(oc, qc, kc, c.s, pos0);
       gpu->attention(og, qg, kg, c.s, pos0);
-      const double err = rel_error(get(*gpu, og), get(*cpu, oc));
+      const double err = test::relative_l2_error(get(*gpu, og), get(*cpu, oc));
       cpu->free(qc), cpu->free(oc), gpu->free(qg), gpu->free(og);
       return err;
     };
@@ -502,7 +493,7 @@ TEST_F(CudaOps, RopeAttentionDecodeMatchesCpu) {
       Tensor oc = *cpu->alloc(DType::kF32, n, c.s.heads * c.s.head_dim), og = poisoned(n, c.s.heads * c.s.head_dim);
       cpu->rope_attention(oc, qc, kc, c.s, pos0, inv);
       gpu->rope_attention(og, qg, kg, c.s, pos0, inv);
-      const double err = rel_error(get(*gpu, og), get(*cpu, oc));
+      const double err = test::relative_l2_error(get(*gpu, og), get(*cpu, oc));
       cpu->free(qc), cpu->free(oc), gpu->free(qg), gpu->free(og);
       return err;
     };
@@ -546,7 +537,7 @@ TEST_F(CudaOps, Int8CacheAttentionMatchesCpuWithTheSameQuantisation) {
         cpu->attention(oc, qc, kc, c.s, pos0);
         gpu->attention(og, qg, kg, c.s, pos0);
       }
-      const double err = rel_error(get(*gpu, og), get(*cpu, oc));
+      const double err = test::relative_l2_error(get(*gpu, og), get(*cpu, oc));
       cpu->free(qc), cpu->free(oc), gpu->free(qg), gpu->free(og);
       return err;
     };
