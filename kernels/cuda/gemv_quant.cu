@@ -334,9 +334,14 @@ __global__ void __launch_bounds__(kThreads) quant_gemv_kernel(GemvArgs<F> a, int
     for (int o = 16; o > 0; o /= 2) ss += __shfl_xor_sync(0xffffffffu, ss, o);
     if (lane == 0) warp_ss[warp] = ss;
   }
-  __syncthreads();
   const int t = threadIdx.x;
   const int out = blockIdx.x * kTileN + t;
+  // The epilogue's bias and accumulated output, requested now so that their round trip overlaps the reductions
+  // instead of following them (every block asks; the one that writes uses them).
+  const bool writes = t < kTileN && out < N;
+  const float bias = writes && a.e.bias ? a.e.bias[out] : 0.0f;
+  const float prior = writes && a.e.accumulate ? __ldcg(a.e.y + out) : 0.0f;
+  __syncthreads();
   float sum = 0.0f;  // warps past K wrote zeros
   if (t < kTileN && out < N) {
 #pragma unroll
@@ -362,26 +367,28 @@ __global__ void __launch_bounds__(kThreads) quant_gemv_kernel(GemvArgs<F> a, int
     __threadfence();
     if (t == 0) a.s.counters[blockIdx.x] = 0;  // ready for the next launch
     if (t >= kTileN || out >= N) return;
-    // Four independent chains (loads in flight), combined in a fixed order.
-    float s4[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    // The splits' partials (and sums of squares) requested kBatch at a time, each batch one round trip to L2,
+    // and summed in a fixed order (deterministic).
+    constexpr int kBatch = 8;
     const int splits = int(gridDim.y);
-    int j = 0;
-    for (; j + 4 <= splits; j += 4) {
+    sum = 0.0f, block_ss = 0.0f;
+    for (int j0 = 0; j0 < splits; j0 += kBatch) {
+      float v[kBatch], q[kBatch];
 #pragma unroll
-      for (int i = 0; i < 4; ++i) s4[i] += __ldcg(a.s.partial + int64_t(j + i) * N + out);
-    }
-    for (; j < splits; ++j) s4[0] += __ldcg(a.s.partial + int64_t(j) * N + out);
-    sum = (s4[0] + s4[1]) + (s4[2] + s4[3]);
-    if constexpr (M == InputKind::kRmsNorm) {
-      block_ss = 0.0f;
-      for (int i = 0; i < splits; ++i) block_ss += __ldcg(partial_ss + i);
+      for (int i = 0; i < kBatch; ++i) {
+        const bool in = j0 + i < splits;
+        v[i] = in ? __ldcg(a.s.partial + int64_t(j0 + i) * N + out) : 0.0f;
+        q[i] = in && M == InputKind::kRmsNorm ? __ldcg(partial_ss + j0 + i) : 0.0f;
+      }
+#pragma unroll
+      for (int i = 0; i < kBatch; ++i) sum += v[i], block_ss += q[i];
     }
   }
   if constexpr (M == InputKind::kRmsNorm) sum *= rsqrtf(block_ss / float(a.w.k) + a.x.eps);
-  if (t < kTileN && out < N) {
+  if (writes) {
     float v = sum;
-    if (a.e.bias) v += a.e.bias[out];
-    if (a.e.accumulate) v += __ldcg(a.e.y + out);
+    if (a.e.bias) v += bias;
+    if (a.e.accumulate) v += prior;
     a.e.y[out] = v;
   }
 }
