@@ -11,16 +11,18 @@ mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv | tee "$out/gpu.txt"
 cmake -S . -B build-gpu -G Ninja -DJETCHAT_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" -DJETCHAT_FIXTURES="${FIXTURES:-}" \
   >"$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
-ninja -C build-gpu -j16 jetchat-cli test_cuda_ops test_cuda_end_to_end >"$out/build.log" 2>&1 || { grep -A5 -E "error|FAILED" "$out/build.log" | head -60; exit 1; }
+ninja -C build-gpu -j16 jetchat-cli test_cuda_ops test_cuda_end_to_end test_kv_cache_int8 test_gpu_memory >"$out/build.log" 2>&1 || { grep -A5 -E "error|FAILED" "$out/build.log" | head -60; exit 1; }
 echo "== tests"
 build-gpu/tests/test_cuda_ops >"$out/tests.log" 2>&1
 build-gpu/tests/test_cuda_end_to_end >>"$out/tests.log" 2>&1
+build-gpu/tests/test_kv_cache_int8 >>"$out/tests.log" 2>&1
+build-gpu/tests/test_gpu_memory >>"$out/tests.log" 2>&1
 grep -E "OK \]|FAILED|Failure|Expected|Which is|actual|^/" "$out/tests.log" | head -40
 if [ "$sanitize" = 1 ]; then
   echo "== compute-sanitizer"
   # JETCHAT_TEST_SMALL=1: only the small cases of each size list (sanitised runs are ~100x slower, racecheck far
   # more; the large cases take the same code paths).
-  filter='CudaOps.NormSiluAddEmbedMatchCpu:CudaOps.RopeMatchesCpu:CudaOps.SamplingOnTheDevice:CudaOps.AttentionMatchesCpuForDecodeAndPrefill:CudaOps.RopeAttentionDecodeMatchesCpu:CudaOps.W4MatmulMatchesDequantisedReference:CudaOps.FusedNormAndGateW4ProductsMatchCpu'
+  filter='CudaOps.NormSiluAddEmbedMatchCpu:CudaOps.RopeMatchesCpu:CudaOps.SamplingOnTheDevice:CudaOps.AttentionMatchesCpuForDecodeAndPrefill:CudaOps.RopeAttentionDecodeMatchesCpu:CudaOps.Int8CacheAttentionMatchesCpuWithTheSameQuantisation:CudaOps.W4MatmulMatchesDequantisedReference:CudaOps.FusedNormAndGateW4ProductsMatchCpu'
   for tool in memcheck racecheck synccheck; do
     JETCHAT_TEST_SMALL=1 timeout 170 compute-sanitizer --tool $tool --error-exitcode 9 build-gpu/tests/test_cuda_ops \
       --gtest_filter="$filter" >>"$out/sanitizer.log" 2>&1
