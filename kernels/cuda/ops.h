@@ -146,10 +146,11 @@ int64_t attention_scratch_floats(const AttentionArgs& a, int keys, int sm_count)
 constexpr int kAttentionCounters = 256;  // arrival counters decode needs: one per KV head (zero between launches)
 // Appends the n rows' K and V at positions pos0.. to the cache (fp16, or int8 quantised per token and KV head),
 // then causal attention split along the sequence (flash-decoding: partial softmax per split, then a combine;
-// one split writes the output itself). For n == 1 the grid follows the cache capacity so a recorded graph stays
-// valid as the context grows (the kernel sizes the splits from the length it reads, over about 2 x sm_count
-// blocks), and everything is one kernel: the block holding the new position appends it, the last split of each
-// KV head to finish combines. Decode is a dependent launch where set_dependent_launch turned them on.
+// one split writes the output itself). For n == 1 the grid is fixed by the capacity and the multiprocessor count
+// (about one block per multiprocessor) so a recorded graph stays valid as the context grows: the kernel sizes
+// the splits from the length it reads. Everything is one kernel: the block holding the new position appends it,
+// the last split of each KV head to finish combines. Decode is a dependent launch where set_dependent_launch
+// turned them on.
 cudaError_t attention(const AttentionArgs& a, float* scratch, unsigned* counters, int sm_count, cudaStream_t stream);
 
 // --- sampling.cu ---
