@@ -35,6 +35,9 @@ class AppSettings : public QObject {
   JETCHAT_SETTING(double, topP, TopP, "chat/topP", 0.95)
   JETCHAT_SETTING(int, maxTokens, MaxTokens, "chat/maxTokens", 512)
   JETCHAT_SETTING(int, contextLength, ContextLength, "model/contextLength", 2048)
+  // Loads models with the int8 KV cache and, where it saves memory, the 8-bit head (memory_saver.h); from the next
+  // load on.
+  JETCHAT_SETTING(bool, memorySaver, MemorySaver, "model/memorySaver", false)
   JETCHAT_SETTING(QString, lastModel, LastModel, "model/last", QString())
   JETCHAT_SETTING(QStringList, extraModelDirs, ExtraModelDirs, "model/extraDirs", QStringList())
   // Remote OpenAI-compatible endpoints (#7): maps of name, baseUrl, model, apiKey. The key stays here, never logged.

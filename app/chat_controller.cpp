@@ -190,6 +190,7 @@ void ChatController::startLoad(const QString& path) {
   LoadRequest request;
   request.path = path;
   request.contextLength = m_settings ? m_settings->contextLength() : 0;
+  request.memorySaver = m_settings && m_settings->memorySaver();
   m_loadingPath = path;
   emit loadingPathChanged();
   m_loadProgress = 0;

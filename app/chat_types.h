@@ -23,6 +23,7 @@ struct LoadRequest {
   QString path;
   int contextLength = 0;  // 0: the engine's default, min(model's max, 4096)
   int threads = 0;        // 0: all cores
+  bool memorySaver = false;  // int8 KV cache, 8-bit head where smaller (memory_saver.h); the memory check counts them
 };
 
 // What the GUI shows about the loaded model.

@@ -3,6 +3,8 @@
 #include <QFileInfo>
 #include <QLocale>
 
+#include "memory_saver.h"
+
 namespace {
 
 QString gib(qint64 bytes) { return QLocale::c().toString(double(bytes) / double(1 << 30), 'f', 2) + QStringLiteral(" GiB"); }
@@ -54,7 +56,8 @@ void EngineWorker::loadModel(qint64 id, const LoadRequest& request) {
     return;
   }
   const int context = effectiveContext(info->max_context, request.contextLength);
-  const qint64 needed = info->bytes_needed(context);
+  const MemorySaverChoices choices = memorySaverChoices(*info, request.memorySaver);
+  const qint64 needed = info->bytes_needed(context, choices.kvCache, choices.head);
   const qint64 reclaimable = hadModel ? m_backend->memory().total() : 0;
   const qint64 available = m_backend->availableMemory() + reclaimable;
   if (needed > available) {
@@ -69,6 +72,8 @@ void EngineWorker::loadModel(qint64 id, const LoadRequest& request) {
 
   jetchat::LoadParams params;
   params.context_length = context;
+  params.kv_cache = choices.kvCache;
+  params.head = choices.head;
   params.threads = request.threads;
   QElapsedTimer sinceReport;
   sinceReport.start();

@@ -54,6 +54,9 @@ JetChatApp::JetChatApp(const AppOptions& options, std::unique_ptr<InferenceBacke
   m_catalog.setContextLength(m_settings.contextLength());
   connect(&m_settings, &AppSettings::contextLengthChanged, this,
           [this] { m_catalog.setContextLength(m_settings.contextLength()); });
+  m_catalog.setMemorySaver(m_settings.memorySaver());
+  connect(&m_settings, &AppSettings::memorySaverChanged, this,
+          [this] { m_catalog.setMemorySaver(m_settings.memorySaver()); });
   updateFolders();
 
   const auto updateIdle = [this] {

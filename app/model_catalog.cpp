@@ -9,6 +9,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "jetchat/engine.h"
+#include "memory_saver.h"
 #include "remote_endpoints.h"
 
 ModelCatalog::ModelCatalog(QObject* parent) : QAbstractListModel(parent) {
@@ -94,10 +95,7 @@ QList<ModelCatalog::Entry> ModelCatalog::scan(const QStringList& folders) {
       e.architecture = QString::fromStdString(info->architecture);
       e.family = QString::fromStdString(info->family);
       e.dtype = QString::fromStdString(info->dtype);
-      e.parameters = info->parameters;
-      e.weightBytes = info->weight_bytes;
-      e.kvBytesPerToken = info->kv_bytes_per_token;
-      e.maxContext = info->max_context;
+      e.info = *info;
     }
     out.append(e);
   }
@@ -109,17 +107,17 @@ int ModelCatalog::rowCount(const QModelIndex& parent) const { return parent.isVa
 QVariant ModelCatalog::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || index.row() >= m_entries.size()) return {};
   const Entry& e = m_entries.at(index.row());
-  const int context = effectiveContext(e.maxContext, m_contextLength);
+  const int context = effectiveContext(e.info.max_context, m_contextLength);
   switch (role) {
     case Qt::DisplayRole:
     case NameRole: return e.name;
     case PathRole: return e.path;
     case ArchitectureRole: return e.architecture;
     case FamilyRole: return e.family;
-    case ParametersRole: return e.parameters;
+    case ParametersRole: return qint64(e.info.parameters);
     case DtypeRole: return e.dtype;
-    case MaxContextRole: return e.maxContext;
-    case BytesNeededRole: return e.error.isEmpty() ? e.weightBytes + e.kvBytesPerToken * context : qint64(0);
+    case MaxContextRole: return e.info.max_context;
+    case BytesNeededRole: return e.error.isEmpty() ? memoryEstimate(e) : qint64(0);
     case ContextRole: return context;
     case ErrorRole: return e.error;
     case BuiltInRole: return e.builtIn;
@@ -146,6 +144,17 @@ void ModelCatalog::setContextLength(int tokens) {
   m_contextLength = tokens;
   emit contextLengthChanged();
   if (!m_entries.isEmpty()) emit dataChanged(index(0), index(int(m_entries.size()) - 1), {BytesNeededRole, ContextRole});
+}
+
+void ModelCatalog::setMemorySaver(bool on) {
+  if (on == m_memorySaver) return;
+  m_memorySaver = on;
+  emit memorySaverChanged();
+  if (!m_entries.isEmpty()) emit dataChanged(index(0), index(int(m_entries.size()) - 1), {BytesNeededRole});
+}
+
+qint64 ModelCatalog::memoryEstimate(const Entry& e) const {
+  return bytesNeeded(e.info, effectiveContext(e.info.max_context, m_contextLength), m_memorySaver);
 }
 
 void ModelCatalog::refresh() {
@@ -179,7 +188,7 @@ int ModelCatalog::preferredRow(qint64 availableBytes) const {
   for (int row = 0; row < m_entries.size(); ++row) {
     const Entry& e = m_entries.at(row);
     if (!e.error.isEmpty()) continue;
-    if (e.weightBytes + e.kvBytesPerToken * effectiveContext(e.maxContext, m_contextLength) > availableBytes) continue;
+    if (memoryEstimate(e) > availableBytes) continue;
     if (!e.builtIn) return row;
     if (builtInRow < 0) builtInRow = row;
   }

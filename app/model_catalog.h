@@ -8,6 +8,7 @@
 #include <QtQml/qqmlregistration.h>
 
 #include "chat_types.h"
+#include "jetchat/engine.h"
 
 class ModelCatalog : public QAbstractListModel {
   Q_OBJECT
@@ -15,6 +16,8 @@ class ModelCatalog : public QAbstractListModel {
   QML_UNCREATABLE("owned by the application")
   Q_PROPERTY(QStringList folders READ folders WRITE setFolders NOTIFY foldersChanged)
   Q_PROPERTY(int contextLength READ contextLength WRITE setContextLength NOTIFY contextLengthChanged)
+  // The memory saver: estimates count what the next load will allocate with it (memory_saver.h).
+  Q_PROPERTY(bool memorySaver READ memorySaver WRITE setMemorySaver NOTIFY memorySaverChanged)
   Q_PROPERTY(bool scanning READ scanning NOTIFY scanningChanged)
   Q_PROPERTY(int count READ count NOTIFY countChanged)
 
@@ -27,7 +30,7 @@ class ModelCatalog : public QAbstractListModel {
     ParametersRole,
     DtypeRole,
     MaxContextRole,
-    BytesNeededRole,  // weights + KV cache at the effective context
+    BytesNeededRole,  // weights + KV cache at the effective context (with the memory saver's choices when on)
     ContextRole,      // the effective context the estimate is for
     ErrorRole,        // why the probe failed ("" = usable)
     BuiltInRole,      // shipped with the app (the demo model), found in one of builtInFolders()
@@ -35,8 +38,7 @@ class ModelCatalog : public QAbstractListModel {
 
   struct Entry {
     QString path, name, architecture, family, dtype, error;
-    qint64 parameters = 0, weightBytes = 0, kvBytesPerToken = 0;
-    int maxContext = 0;
+    jetchat::ModelInfo info;  // as probed: parameters, context, memory figures (zeros for remote endpoints)
     bool builtIn = false;
   };
 
@@ -60,6 +62,8 @@ class ModelCatalog : public QAbstractListModel {
   void setFolders(const QStringList& folders);
   int contextLength() const { return m_contextLength; }
   void setContextLength(int tokens);
+  bool memorySaver() const { return m_memorySaver; }
+  void setMemorySaver(bool on);
   bool scanning() const { return m_scanning; }
   int count() const { return int(m_entries.size()); }
 
@@ -76,13 +80,18 @@ class ModelCatalog : public QAbstractListModel {
  signals:
   void foldersChanged();
   void contextLengthChanged();
+  void memorySaverChanged();
   void scanningChanged();
   void countChanged();
   void refreshed();
 
  private:
+  // Weights + one session's KV cache at the effective context, as the worker's memory check counts them.
+  qint64 memoryEstimate(const Entry& e) const;
+
   QStringList m_folders;
   int m_contextLength = 0;
+  bool m_memorySaver = false;
   QList<Entry> m_entries;      // scanned, then remote
   QList<Entry> m_remote;
   QFutureWatcher<QList<Entry>> m_watcher;

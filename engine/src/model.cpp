@@ -70,6 +70,14 @@ void describe_shape(const ModelConfig& config, ModelInfo& i) {
   i.head_dim = config.head_dim;
   i.max_context = config.max_position;
   i.kv_bytes_per_token = Transformer::kv_bytes_per_token(config);
+  i.kv_int8_bytes_per_token = Transformer::kv_bytes_per_token(config, DType::kI8);
+}
+
+// weight_bytes with the 8-bit head in place of the stored one (head_bytes; 0 when tied: the table stays); 0 when the
+// hidden size allows no 8-bit head.
+int64_t q8_head_weight_bytes(const ModelConfig& c, int64_t weight_bytes, int64_t head_bytes) {
+  if (!head_q8_problem(c.hidden_size).empty()) return 0;
+  return weight_bytes + head_q8_bytes(c.vocab_size, c.hidden_size) - head_bytes;
 }
 
 Result<ProbedModel> probe_gguf(const std::string& path) {
@@ -90,6 +98,7 @@ Result<ProbedModel> probe_gguf(const std::string& path) {
   describe_shape(p.config, i);
   i.weight_bytes = d->weight_bytes + Transformer::scratch_bytes(p.config);
   p.head_bytes = d->head_bytes;
+  i.q8_head_weight_bytes = q8_head_weight_bytes(p.config, i.weight_bytes, p.head_bytes);
   p.gguf = std::move(f.value());
   p.gguf_desc = std::make_shared<GgufModelDesc>(std::move(d.value()));
   return p;
@@ -137,6 +146,7 @@ Result<ProbedModel> probe_model(const std::string& model_dir) {
   i.weight_bytes = loaded_weight_bytes(**ck, config->quant) + Transformer::scratch_bytes(*config);
   const StTensor* head = (**ck).find(arch->lm_head);  // the loader ties the head when it is missing
   if (head && !config->tie_word_embeddings) p.head_bytes = int64_t(head->nbytes);
+  i.q8_head_weight_bytes = q8_head_weight_bytes(*config, i.weight_bytes, p.head_bytes);
   return p;
 }
 
@@ -198,7 +208,7 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
   if (params.head == HeadType::kQ8) {  // its own 8-bit storage instead of the stored head's, if it had any
     if (const std::string why = head_q8_problem(impl->config.hidden_size); !why.empty())
       return Status(StatusCode::kUnsupported, model_dir + ": no 8-bit head: " + why);
-    impl->info.weight_bytes += head_q8_bytes(impl->config.vocab_size, impl->config.hidden_size) - probed->head_bytes;
+    impl->info.weight_bytes = impl->info.q8_head_weight_bytes;
   }
   const ModelInfo& info = impl->info;
   if (params.check_memory) {

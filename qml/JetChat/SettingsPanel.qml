@@ -1,5 +1,5 @@
-// System prompt, sampling, context length, language, scale and kiosk options. Changes are saved at once;
-// the context length applies from the next model load (a button reloads now).
+// System prompt, sampling, context length, memory saver, language, scale and kiosk options. Changes are saved at
+// once; the context length and the memory saver apply from the next model load (a button reloads now).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -86,6 +86,19 @@ Drawer {
                     enabled: drawer.app.controller.hasModel
                     onClicked: drawer.app.controller.switchModel(drawer.app.controller.modelPath)
                 }
+            }
+            Switch {
+                objectName: "memorySaverSwitch"
+                text: qsTr("Memory saver")
+                checked: drawer.settings.memorySaver
+                onToggled: drawer.settings.memorySaver = checked
+            }
+            Label {
+                Layout.fillWidth: true
+                text: qsTr("int8 KV cache (and an 8-bit output head where that is smaller): less memory per token of context; applies when a model loads")
+                color: Theme.textDim
+                font.pixelSize: Theme.fontSmall
+                wrapMode: Text.Wrap
             }
             Button {
                 text: qsTr("Reset sampling to defaults")

@@ -4,39 +4,44 @@
 <context>
     <name>AppOptions</name>
     <message>
-        <location filename="../../app/app_options.cpp" line="45"/>
+        <location filename="../../app/app_options.cpp" line="52"/>
         <source>JetChat: an offline LLM assistant. Qt options such as --platform are accepted too.</source>
         <translation>JetChat：离线大语言模型助手。也接受 --platform 等 Qt 选项。</translation>
     </message>
     <message>
-        <location filename="../../app/app_options.cpp" line="50"/>
+        <location filename="../../app/app_options.cpp" line="57"/>
         <source>Full screen, no way out from the UI.</source>
         <translation>全屏，界面内无法退出。</translation>
     </message>
     <message>
-        <location filename="../../app/app_options.cpp" line="51"/>
+        <location filename="../../app/app_options.cpp" line="58"/>
         <source>Model folder to load.</source>
         <translation>要加载的模型文件夹。</translation>
     </message>
     <message>
-        <location filename="../../app/app_options.cpp" line="54"/>
+        <location filename="../../app/app_options.cpp" line="61"/>
         <source>Another folder of models (repeatable).</source>
         <translation>另一个模型文件夹（可重复指定）。</translation>
     </message>
     <message>
-        <location filename="../../app/app_options.cpp" line="56"/>
+        <location filename="../../app/app_options.cpp" line="63"/>
         <source>UI language: en or zh_CN.</source>
         <translation>界面语言：en 或 zh_CN。</translation>
     </message>
     <message>
-        <location filename="../../app/app_options.cpp" line="59"/>
+        <location filename="../../app/app_options.cpp" line="66"/>
         <source>Global UI scale factor, e.g. 1.5.</source>
         <translation>界面整体缩放比例，例如 1.5。</translation>
     </message>
     <message>
-        <location filename="../../app/app_options.cpp" line="62"/>
+        <location filename="../../app/app_options.cpp" line="69"/>
         <source>Settings file to use instead of the default.</source>
         <translation>使用此设置文件代替默认设置。</translation>
+    </message>
+    <message>
+        <location filename="../../app/app_options.cpp" line="73"/>
+        <source>Check the installation and exit: load the UI (offscreen unless --platform is given) and the model, stream a short reply, print one line per step; exit status 0 when every step passed. Settings and conversations are left untouched.</source>
+        <translation>检查安装后退出：加载界面（未指定 --platform 时在屏幕外渲染）和模型，流式生成一段简短回复，每一步输出一行；所有步骤通过时退出状态为 0。设置和对话不受影响。</translation>
     </message>
 </context>
 <context>
@@ -50,24 +55,24 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../app/chat_controller.cpp" line="223"/>
+        <location filename="../../app/chat_controller.cpp" line="224"/>
         <source>Freed %1 (%2 by the engine); process memory %3 → %4.</source>
         <translation>已释放 %1（引擎占用 %2）；进程内存 %3 → %4。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/chat_controller.cpp" line="282"/>
+        <location filename="../../app/chat_controller.cpp" line="283"/>
         <source>%n token(s)</source>
         <translation>
             <numerusform>%n 个词元</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/chat_controller.cpp" line="283"/>
+        <location filename="../../app/chat_controller.cpp" line="284"/>
         <source>%1 tok/s</source>
         <translation>%1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../../app/chat_controller.cpp" line="284"/>
+        <location filename="../../app/chat_controller.cpp" line="285"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
@@ -145,28 +150,28 @@
 <context>
     <name>EngineWorker</name>
     <message>
-        <location filename="../../app/engine_worker.cpp" line="46"/>
-        <location filename="../../app/engine_worker.cpp" line="88"/>
+        <location filename="../../app/engine_worker.cpp" line="48"/>
+        <location filename="../../app/engine_worker.cpp" line="93"/>
         <source>Loading was cancelled.</source>
         <translation>已取消加载。</translation>
     </message>
     <message>
-        <location filename="../../app/engine_worker.cpp" line="51"/>
+        <location filename="../../app/engine_worker.cpp" line="53"/>
         <source>Cannot use %1: %2</source>
         <translation>无法使用 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../app/engine_worker.cpp" line="62"/>
+        <location filename="../../app/engine_worker.cpp" line="65"/>
         <source>%1 needs %2 at a context of %3 tokens, but only %4 is available.</source>
         <translation>%1 在 %3 个词元的上下文下需要 %2，但只有 %4 可用。</translation>
     </message>
     <message>
-        <location filename="../../app/engine_worker.cpp" line="89"/>
+        <location filename="../../app/engine_worker.cpp" line="94"/>
         <source>Cannot load %1: %2</source>
         <translation>无法加载 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../app/engine_worker.cpp" line="145"/>
+        <location filename="../../app/engine_worker.cpp" line="150"/>
         <source>No model is loaded.</source>
         <translation>尚未加载模型。</translation>
     </message>
@@ -509,12 +514,12 @@
         <translation>地址格式应为 http://主机:端口/v1。</translation>
     </message>
     <message>
-        <location filename="../../app/remote_endpoints.cpp" line="24"/>
+        <location filename="../../app/remote_endpoints.cpp" line="25"/>
         <source>Name the model the server serves (its id in GET /v1/models).</source>
         <translation>请填写服务器提供的模型（即 GET /v1/models 中的 id）。</translation>
     </message>
     <message>
-        <location filename="../../app/remote_endpoints.cpp" line="34"/>
+        <location filename="../../app/remote_endpoints.cpp" line="36"/>
         <source>Another server is already called &quot;%1&quot;.</source>
         <translation>已有名为“%1”的服务器。</translation>
     </message>
@@ -567,87 +572,97 @@
         <translation>重新加载模型</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="91"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="92"/>
+        <source>Memory saver</source>
+        <translation>省内存模式</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="98"/>
+        <source>int8 KV cache (and an 8-bit output head where that is smaller): less memory per token of context; applies when a model loads</source>
+        <translation>int8 KV 缓存（若更省内存，另用 8 位输出层）：每个上下文词元占用更少内存；加载模型时生效</translation>
+    </message>
+    <message>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="104"/>
         <source>Reset sampling to defaults</source>
         <translation>恢复默认采样设置</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="95"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="108"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="104"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="117"/>
         <source>Text size: %1×</source>
         <translation>文字大小：%1×</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="113"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="126"/>
         <source>Kiosk</source>
         <translation>展台模式</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="116"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="129"/>
         <source>Kiosk mode (full screen, settings behind a PIN)</source>
         <translation>展台模式（全屏，设置需 PIN 码）</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="121"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="134"/>
         <source>Back to the welcome screen after (minutes)</source>
         <translation>无操作后返回欢迎界面（分钟）</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="129"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="142"/>
         <source>Settings PIN</source>
         <translation>设置 PIN 码</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="137"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="150"/>
         <source>API for other programs on this robot (OpenAI-compatible)</source>
         <translation>供本机器人其他程序使用的 API（兼容 OpenAI）</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="140"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="153"/>
         <source>Serve the loaded model over HTTP</source>
         <translation>通过 HTTP 提供已加载的模型</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="145"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="158"/>
         <source>Port</source>
         <translation>端口</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="154"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="167"/>
         <source>Reachable from other machines (else this one only)</source>
         <translation>允许其他机器访问（否则仅限本机）</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="159"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="172"/>
         <source>API key</source>
         <translation>API 密钥</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="164"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="177"/>
         <source>none: anyone who can connect may use it</source>
         <translation>无：任何能连接的人都可以使用</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="172"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="185"/>
         <source>Not serving: %1</source>
         <translation>未提供服务：%1</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="173"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="186"/>
         <source>Serving the loaded model at %1</source>
         <translation>已在 %1 提供已加载的模型</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="174"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="187"/>
         <source>Starts when a model on this machine is loaded.</source>
         <translation>本机加载模型后启动。</translation>
     </message>
     <message>
-        <location filename="../../qml/JetChat/SettingsPanel.qml" line="181"/>
+        <location filename="../../qml/JetChat/SettingsPanel.qml" line="194"/>
         <source>JetChat %1</source>
         <translation>JetChat %1</translation>
     </message>

@@ -20,11 +20,15 @@ jetchat::Result<jetchat::ModelInfo> FakeBackend::probe(const std::string& dir) {
   info.max_context = it->maxContext;
   info.weight_bytes = it->weightBytes;
   info.kv_bytes_per_token = it->kvBytesPerToken;
+  info.kv_int8_bytes_per_token = it->kvInt8BytesPerToken;
+  info.q8_head_weight_bytes = it->q8HeadWeightBytes;
   return info;
 }
 
 jetchat::Status FakeBackend::load(const std::string& dir, const jetchat::LoadParams& params) {
   unload();
+  m_script->lastKvCache = params.kv_cache;
+  m_script->lastHead = params.head;
   auto info = probe(dir);
   if (!info) return info.status();
   const FakeScript::Model model = m_script->models.value(QString::fromStdString(dir));
@@ -35,6 +39,8 @@ jetchat::Status FakeBackend::load(const std::string& dir, const jetchat::LoadPar
   }
   if (!model.loadError.isEmpty()) return jetchat::Status(jetchat::StatusCode::kInvalidFormat, model.loadError.toStdString());
   m_info = *info;
+  if (params.kv_cache == jetchat::KvCacheType::kInt8) m_info.kv_bytes_per_token = info->kv_int8_bytes_per_token;
+  if (params.head == jetchat::HeadType::kQ8) m_info.weight_bytes = info->q8_head_weight_bytes;
   m_context = params.context_length;
   m_contextUsed = 0;
   m_history.clear();

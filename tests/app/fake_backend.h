@@ -18,6 +18,8 @@ struct FakeScript {
     int maxContext = 4096;
     QString probeError;  // non-empty: probe fails (a corrupt model directory)
     QString loadError;   // non-empty: probe passes, the load fails after the old model was freed
+    int64_t kvInt8BytesPerToken = 288;  // with an int8 cache (the memory saver)
+    int64_t q8HeadWeightBytes = 0;      // weights with an 8-bit head; 0: none possible
   };
   QHash<QString, Model> models;  // by path
   int64_t availableMemory = int64_t(4) << 30;
@@ -32,6 +34,8 @@ struct FakeScript {
   std::atomic<int> resets{0};
   std::atomic<int> lastSentMessages{0};  // messages passed to the last chat() (1 = only the new turn)
   std::atomic<bool> loaded{false};
+  std::atomic<jetchat::KvCacheType> lastKvCache{jetchat::KvCacheType::kAuto};  // of the last load() call
+  std::atomic<jetchat::HeadType> lastHead{jetchat::HeadType::kAuto};
 };
 
 class FakeBackend final : public InferenceBackend {

@@ -229,6 +229,49 @@ class TestChatController : public QObject {
     QVERIFY(waitForState(State::Ready));
   }
 
+  // The memory saver: persisted, carried by the next load request, and the check before loading counts the int8
+  // cache, so a model that fits only with it is loaded. The 8-bit head only where it makes the weights smaller.
+  void memorySaverLoadsWithTheInt8Cache() {
+    FakeScript::Model tight;  // at 1024 tokens: 3.5 GiB + 1 GiB of f32 cache, or + 0.25 GiB of int8 cache
+    tight.weightBytes = int64_t(7) << 29;
+    tight.kvBytesPerToken = 1 << 20;
+    tight.kvInt8BytesPerToken = 1 << 18;
+    tight.q8HeadWeightBytes = tight.weightBytes + (1 << 26);  // a tied table: the 8-bit copy would add 64 MiB
+    m_script->models.insert(QStringLiteral("/models/tight"), tight);
+    FakeScript::Model untied = tight;  // 4 GiB of weights; its 8-bit head replaces a larger stored one: 3.25 GiB
+    untied.weightBytes = int64_t(1) << 32;
+    untied.q8HeadWeightBytes = int64_t(13) << 28;
+    m_script->models.insert(QStringLiteral("/models/untied"), untied);
+    QCOMPARE(m_settings->memorySaver(), false);
+    c().switchModel(QStringLiteral("/models/tight"));
+    QVERIFY(waitForState(State::Idle));
+    QVERIFY2(c().errorMessage().contains(QStringLiteral("4.50 GiB")), qPrintable(c().errorMessage()));
+    QCOMPARE(m_script->loads.load(), 0);
+
+    m_settings->setMemorySaver(true);
+    QCOMPARE(AppSettings(m_dir->filePath(QStringLiteral("settings.ini"))).memorySaver(), true);
+    c().switchModel(QStringLiteral("/models/tight"));
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(c().modelPath(), QStringLiteral("/models/tight"));
+    QCOMPARE(m_script->lastKvCache.load(), jetchat::KvCacheType::kInt8);
+    QCOMPARE(m_script->lastHead.load(), jetchat::HeadType::kAuto);
+    QCOMPARE(c().modelBytes(), (int64_t(7) << 29) + (int64_t(1) << 18) * 1024);
+    // Untied: 3.25 + 0.25 GiB fit in 4 GiB (the loaded 3.75 GiB are reclaimable), 4 + 0.25 GiB would not.
+    m_script->availableMemory = int64_t(1) << 28;
+    c().switchModel(QStringLiteral("/models/untied"));
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(c().modelPath(), QStringLiteral("/models/untied"));
+    QCOMPARE(m_script->lastHead.load(), jetchat::HeadType::kQ8);
+    QCOMPARE(c().modelBytes(), (int64_t(13) << 28) + (int64_t(1) << 18) * 1024);
+
+    m_settings->setMemorySaver(false);  // from the next load on
+    QCOMPARE(c().modelPath(), QStringLiteral("/models/untied"));
+    c().switchModel(QStringLiteral("/models/a"));
+    QVERIFY(waitForState(State::Ready));
+    QCOMPARE(m_script->lastKvCache.load(), jetchat::KvCacheType::kAuto);
+    QCOMPARE(m_script->lastHead.load(), jetchat::HeadType::kAuto);
+  }
+
   void corruptModelIsRefusedWithItsReason() {
     c().switchModel(QStringLiteral("/models/corrupt"));
     QVERIFY(waitForState(State::Idle));

@@ -100,6 +100,19 @@ class TestRealEngine : public QObject {
     catalog.setContextLength(512);
     QCOMPARE(catalog.get(catalog.indexOfPath(m_good)).value(QStringLiteral("bytesNeeded")).toLongLong(),
              info->bytes_needed(512));
+    // The memory saver: the int8 cache, and the 8-bit head where the head is the model's own (tiny-random); the
+    // tied table of stories260K would stay beside an 8-bit copy, so its head is left as stored.
+    catalog.setMemorySaver(true);
+    const auto estimate = [&](const QString& path) {
+      return catalog.get(catalog.indexOfPath(path)).value(QStringLiteral("bytesNeeded")).toLongLong();
+    };
+    QVERIFY(info->q8_head_weight_bytes > 0 && info->q8_head_weight_bytes < info->weight_bytes);
+    QCOMPARE(estimate(m_good), info->bytes_needed(512, jetchat::KvCacheType::kInt8, jetchat::HeadType::kQ8));
+    QVERIFY(info->bytes_needed(512, jetchat::KvCacheType::kInt8) < info->bytes_needed(512));
+    auto stories = jetchat::ModelInfo::probe(m_stories.toStdString());
+    QVERIFY(stories.is_ok());
+    QVERIFY(stories->q8_head_weight_bytes > stories->weight_bytes);
+    QCOMPARE(estimate(m_stories), stories->bytes_needed(512, jetchat::KvCacheType::kInt8));
   }
 
   void loadsRepliesAndSwitchesSafely() {

@@ -2,7 +2,7 @@
 // half a step of its group's range; llama2.c's stories260K (tied f32 table, group 64), a random untied bf16 llama
 // (group 128) and GGUF files of one (f16 head, tied and untied) give logits within a stated bound of their
 // 16/32-bit heads' and the same greedy tokens; the memory the load's check uses and what the backend holds both
-// count the 8-bit head (beside a tied table, in place of an untied head); a hidden size the 8-bit kernels cannot
+// count the 8-bit head (beside a tied table, in place of an untied head), as does probe before loading; a hidden size the 8-bit kernels cannot
 // take is refused at load with the reason.
 #include <gtest/gtest.h>
 
@@ -114,6 +114,12 @@ TEST(HeadQ8, Stories260KTiedTableStaysAndTheHeadIsACopy) {
   const int64_t head = head_q8_bytes(512, 64);
   EXPECT_EQ(q8->info().weight_bytes - ref->info().weight_bytes, head);
   EXPECT_EQ(q8->memory().weight_bytes - ref->memory().weight_bytes, head);
+  {  // what probe promises before loading (the app's memory check) is what the load allocated
+    auto probed = ModelInfo::probe(dir);
+    ASSERT_TRUE(probed.is_ok()) << probed.status().message();
+    EXPECT_EQ(probed->q8_head_weight_bytes - probed->weight_bytes,
+              q8->memory().weight_bytes - ref->memory().weight_bytes);
+  }
   EXPECT_EQ(q8->impl().transformer->weight_bytes_read_per_token(),
             ref->impl().transformer->weight_bytes_read_per_token() + head - int64_t(wr.embed.bytes) +
                 int64_t(wr.embed.bytes) / 512);
@@ -135,6 +141,12 @@ TEST(HeadQ8, UntiedBf16HeadIsReplaced) {
   EXPECT_GT(saved, 0);
   EXPECT_EQ(ref->info().weight_bytes - q8->info().weight_bytes, saved);
   EXPECT_EQ(ref->memory().weight_bytes - q8->memory().weight_bytes, saved);
+  {  // what probe promises before loading (the app's memory check) is what the load allocated
+    auto probed = ModelInfo::probe(dir);
+    ASSERT_TRUE(probed.is_ok()) << probed.status().message();
+    EXPECT_EQ(probed->q8_head_weight_bytes - probed->weight_bytes,
+              q8->memory().weight_bytes - ref->memory().weight_bytes);
+  }
   EXPECT_EQ(ref->impl().transformer->weight_bytes_read_per_token() -
                 q8->impl().transformer->weight_bytes_read_per_token(),
             saved);
@@ -160,6 +172,12 @@ TEST(HeadQ8, GgufHeadUntiedAndTied) {
     const int64_t change = head_q8_bytes(512, 128) - (tied ? 0 : 512 * 128 * 2);
     EXPECT_EQ(q8->info().weight_bytes - ref->info().weight_bytes, change);
     EXPECT_EQ(q8->memory().weight_bytes - ref->memory().weight_bytes, change);
+    {  // what probe promises before loading (the app's memory check) is what the load allocated
+      auto probed = ModelInfo::probe(gguf);
+      ASSERT_TRUE(probed.is_ok()) << probed.status().message();
+      EXPECT_EQ(probed->q8_head_weight_bytes - probed->weight_bytes,
+                q8->memory().weight_bytes - ref->memory().weight_bytes);
+    }
     expect_close_logits(tied ? "gguf tied" : "gguf untied", *ref, *q8);
   }
 }
@@ -171,6 +189,7 @@ TEST(HeadQ8, HiddenSizeNotAMultipleOf32IsRefused) {
   const std::string dir = test::scratch_dir("head_q8_h48");
   ASSERT_TRUE(write_random_checkpoint(spec, dir).is_ok());
   ASSERT_TRUE(load(dir, HeadType::kAuto));  // the model itself loads
+  EXPECT_EQ(ModelInfo::probe(dir)->q8_head_weight_bytes, 0);
   LoadParams p;
   p.head = HeadType::kQ8;
   auto m = Model::load(dir, p);

@@ -1,8 +1,8 @@
 // The int8 KV cache end to end on the CPU (the reference the CUDA tests compare with) against the f32 cache of the
 // same random model: logits of a prompt and of decode steps within 1e-2 relative L2, the same greedy tokens for
 // 32 tokens (up to the first near tie: a step whose top-2 gap is under twice that tolerance may go either way),
-// perplexity within 0.5%. The cache's memory counts its scales, in ModelInfo (what the load's memory check uses)
-// and in the session's MemoryUsage.
+// perplexity within 0.5%. The cache's memory counts its scales, in ModelInfo (what the load's memory check uses,
+// and what probe reports before loading for the app's check) and in the session's MemoryUsage.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -87,6 +87,12 @@ TEST(KvCacheInt8, CloseToTheF32CacheAndHalfTheMemoryOfF16) {
       one.max_tokens = 1;
       ASSERT_TRUE(s.complete("Once", one).is_ok());
       EXPECT_EQ(q8->memory().kv_bytes, q8->info().kv_bytes_per_token * 512);
+      // What probe promises for an int8 cache before loading (the app's memory check) is what was allocated.
+      auto probed = ModelInfo::probe(dir);
+      ASSERT_TRUE(probed.is_ok()) << probed.status().message();
+      EXPECT_EQ(probed->kv_int8_bytes_per_token * 512, q8->memory().kv_bytes);
+      EXPECT_EQ(probed->bytes_needed(512, KvCacheType::kInt8) - probed->bytes_needed(512),
+                q8->memory().kv_bytes - ref->info().kv_bytes_per_token * 512);
     }
 
     // Perplexity over 300 tokens in windows of 128.

@@ -33,8 +33,17 @@ struct ModelInfo {
   int vocab_size = 0, hidden_size = 0, intermediate_size = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0;
   int max_context = 0;
   int64_t weight_bytes = 0;      // in memory once loaded
-  int64_t kv_bytes_per_token = 0;
-  int64_t bytes_needed(int context) const { return weight_bytes + kv_bytes_per_token * context; }
+  // weight_bytes with the 8-bit head (LoadParams::head = kQ8): less where it replaces a 16/32-bit head of its own,
+  // more where the head is a tied embedding table (which stays beside the copy); 0 when the hidden size allows none.
+  int64_t q8_head_weight_bytes = 0;
+  int64_t kv_bytes_per_token = 0;       // the cache as loaded; from probe: the CPU's f32 cache (f16's upper bound)
+  int64_t kv_int8_bytes_per_token = 0;  // an int8 cache (LoadParams::kv_cache = kInt8): values + f32 scale per KV head
+  // Weights and one session's KV cache of `context` tokens as a load with these choices allocates them (kInt8: the
+  // int8 cache, else kv_bytes_per_token; kQ8: q8_head_weight_bytes).
+  int64_t bytes_needed(int context, KvCacheType kv_cache = KvCacheType::kAuto, HeadType head = HeadType::kAuto) const {
+    return (head == HeadType::kQ8 ? q8_head_weight_bytes : weight_bytes) +
+           (kv_cache == KvCacheType::kInt8 ? kv_int8_bytes_per_token : kv_bytes_per_token) * context;
+  }
 
   static Result<ModelInfo> probe(const std::string& model_dir);
 };
