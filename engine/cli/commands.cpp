@@ -151,7 +151,9 @@ void add_info(CLI::App& app) {
                                 {"hidden_size", i.hidden_size}, {"layers", i.layers}, {"heads", i.heads},
                                 {"kv_heads", i.kv_heads}, {"head_dim", i.head_dim},
                                 {"max_context", i.max_context}, {"weight_bytes", i.weight_bytes},
-                                {"kv_bytes_per_1k_tokens", i.kv_bytes_per_token * 1024}};
+                                {"q8_head_weight_bytes", i.q8_head_weight_bytes},
+                                {"kv_bytes_per_1k_tokens", i.kv_bytes_per_token * 1024},
+                                {"kv_int8_bytes_per_1k_tokens", i.kv_int8_bytes_per_token * 1024}};
     if (!i.chat_template_note.empty()) j["chat_template_note"] = i.chat_template_note;
     if (*json) {
       std::cout << j.dump(2) << "\n";
@@ -162,8 +164,11 @@ void add_info(CLI::App& app) {
                 i.chat_template.c_str());
     std::printf("  %d layers, hidden %d, %d heads (%d KV) of %d, vocab %d, context up to %d\n", i.layers,
                 i.hidden_size, i.heads, i.kv_heads, i.head_dim, i.vocab_size, i.max_context);
-    std::printf("  memory: weights %s, KV cache %s per 1K tokens\n", mib(i.weight_bytes).c_str(),
-                mib(i.kv_bytes_per_token * 1024).c_str());
+    std::printf("  memory: weights %s (%s), KV cache %s per 1K tokens (%s with --kv-cache int8)\n",
+                mib(i.weight_bytes).c_str(),
+                i.q8_head_weight_bytes > 0 ? (mib(i.q8_head_weight_bytes) + " with --head q8").c_str()
+                                           : "no 8-bit head for this hidden size",
+                mib(i.kv_bytes_per_token * 1024).c_str(), mib(i.kv_int8_bytes_per_token * 1024).c_str());
     if (!i.chat_template_note.empty()) std::printf("  note: %s\n", i.chat_template_note.c_str());
   });
 }

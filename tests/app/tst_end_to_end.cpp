@@ -217,6 +217,49 @@ class TestEndToEnd : public QObject {
     QVERIFY2(replyMs > 200, "the reply was too short to measure responsiveness");
     QVERIFY2(maxGapMs < 100, qPrintable(QStringLiteral("GUI thread blocked for %1 ms").arg(maxGapMs)));
   }
+
+  // Settings -> "Memory saver", tapped: saved, the model list's estimate drops to the int8 cache's, and after the
+  // next load of the same model a reply holds that much less KV cache (stories260K's head is tied: left as stored).
+  void memorySaverSwitchAppliesAtTheNextLoad() {
+    auto running = start(m_stories, false, 8, true, QStringLiteral("memory-saver.ini"));
+    QQuickWindow* window = running->window;
+    QVERIFY(window);
+    JetChatApp& app = *running->app;
+    ChatController* controller = app.controller();
+    QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 30000));
+    const auto bytesAfterAReply = [&] {  // weights, scratch and the session's KV cache (allocated by its first use)
+      QSignalSpy finished(controller, &ChatController::replyFinished);
+      if (!controller->send(QStringLiteral("Once"))) return qint64(-1);
+      return finished.wait(30000) ? controller->modelBytes() : qint64(-1);
+    };
+    const qint64 bytesBefore = bytesAfterAReply();
+    QVERIFY(bytesBefore > 0);
+    QVERIFY(QTest::qWaitFor([&] { return !app.catalog()->scanning(); }, 10000));
+    auto info = jetchat::ModelInfo::probe(m_stories.toStdString());
+    QVERIFY(info.is_ok());
+    const auto estimate = [&] {
+      return app.catalog()->get(app.catalog()->indexOfPath(m_stories)).value(QStringLiteral("bytesNeeded")).toLongLong();
+    };
+    QCOMPARE(estimate(), info->bytes_needed(512));
+
+    QTest::mouseClick(window, Qt::LeftButton, {}, find(window, "settingsButton")->mapToScene({10, 10}).toPoint());
+    QQuickItem* sw = find(window, "memorySaverSwitch");
+    QVERIFY(sw);
+    QTRY_VERIFY(sw->isVisible() && sw->mapToScene({0, 0}).x() >= 0 && sw->mapToScene({0, 0}).x() < window->width());
+    QTest::qWait(300);  // the drawer's opening transition
+    QCOMPARE(sw->property("checked").toBool(), false);
+    QTest::mouseClick(window, Qt::LeftButton, {}, sw->mapToScene({sw->width() / 2, sw->height() / 2}).toPoint());
+    QTRY_VERIFY(app.settings()->memorySaver());
+    QVERIFY(sw->property("checked").toBool());
+    QCOMPARE(estimate(), info->bytes_needed(512, jetchat::KvCacheType::kInt8));
+    QCOMPARE(controller->modelBytes(), bytesBefore);  // the loaded model is not touched
+    QCOMPARE(bytesAfterAReply(), bytesBefore);
+
+    controller->switchModel(m_stories);
+    QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 30000));
+    QVERIFY(controller->errorMessage().isEmpty());
+    QCOMPARE(bytesBefore - bytesAfterAReply(), (info->kv_bytes_per_token - info->kv_int8_bytes_per_token) * 512);
+  }
 };
 
 QTEST_MAIN(TestEndToEnd)
