@@ -237,8 +237,9 @@ class TestEndToEnd : public QObject {
     QVERIFY(QTest::qWaitFor([&] { return !app.catalog()->scanning(); }, 10000));
     auto info = jetchat::ModelInfo::probe(m_stories.toStdString());
     QVERIFY(info.is_ok());
+    ModelCatalog& catalog = *app.catalog();
     const auto estimate = [&] {
-      return app.catalog()->get(app.catalog()->indexOfPath(m_stories)).value(QStringLiteral("bytesNeeded")).toLongLong();
+      return catalog.get(catalog.indexOfPath(m_stories)).value(QStringLiteral("bytesNeeded")).toLongLong();
     };
     QCOMPARE(estimate(), info->bytes_needed(512));
 

@@ -2,8 +2,8 @@
 // half a step of its group's range; llama2.c's stories260K (tied f32 table, group 64), a random untied bf16 llama
 // (group 128) and GGUF files of one (f16 head, tied and untied) give logits within a stated bound of their
 // 16/32-bit heads' and the same greedy tokens; the memory the load's check uses and what the backend holds both
-// count the 8-bit head (beside a tied table, in place of an untied head), as does probe before loading; a hidden size the 8-bit kernels cannot
-// take is refused at load with the reason.
+// count the 8-bit head (beside a tied table, in place of an untied head), as does probe before loading; a hidden
+// size the 8-bit kernels cannot take is refused at load with the reason.
 #include <gtest/gtest.h>
 
 #include <cmath>
