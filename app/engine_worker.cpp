@@ -71,6 +71,7 @@ void EngineWorker::loadModel(qint64 id, const LoadRequest& request) {
   if (hadModel) unloadModel();
 
   jetchat::LoadParams params;
+  params.device = jetchat::DeviceKind::kAuto;  // the GPU where there is one (a Jetson), else the CPU
   params.context_length = context;
   params.kv_cache = choices.kvCache;
   params.head = choices.head;

@@ -146,6 +146,9 @@ class Backend {
   // whether its attention reads and writes a cache of type t.
   virtual DType kv_dtype() const { return DType::kF32; }
   virtual bool kv_dtype_supported(DType t) const { return t == kv_dtype(); }
+  // Why this backend cannot run attention of this shape (OK when it can), so that a model is refused at load
+  // instead of at its first token.
+  virtual Status attention_shape_problem(const AttentionShape&) const { return Status::ok(); }
   // Free bytes of the memory this backend allocates from when it is not the system's RAM (a discrete GPU);
   // kUnsupported where the system's MemAvailable is the answer (CPU, Jetson's shared memory).
   virtual Result<int64_t> device_memory_free() const {

@@ -180,6 +180,17 @@ MemoryUsage Model::memory() const {
 }
 
 Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const LoadParams& params) {
+  if (params.device == DeviceKind::kAuto) {
+    // The GPU where this build has one, it is usable and runs this model; otherwise the CPU. Every "cannot"
+    // (no CUDA in the build, no device, a shape its kernels lack) is kUnsupported; anything else (too big, a
+    // broken file, a cancel) is the answer.
+    LoadParams on = params;
+    on.device = DeviceKind::kCuda;
+    auto gpu = load(model_dir, on);
+    if (gpu || gpu.status().code() != StatusCode::kUnsupported) return gpu;
+    on.device = DeviceKind::kCpu;
+    return load(model_dir, on);
+  }
   auto probed = probe_model(model_dir);
   if (!probed) return probed.status();
   auto impl = std::make_unique<ModelImpl>();
@@ -196,6 +207,9 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& model_dir, const L
   auto backend = make_backend(params.device, params.threads);
   if (!backend) return backend.status();
   impl->backend = std::move(backend.value());
+  const AttentionShape shape{impl->config.num_heads, impl->config.num_kv_heads, impl->config.head_dim};
+  if (Status why = impl->backend->attention_shape_problem(shape); !why.is_ok())
+    return Status(why.code(), model_dir + ": " + why.message());
   switch (params.kv_cache) {
     case KvCacheType::kAuto: impl->kv_dtype = impl->backend->kv_dtype(); break;
     case KvCacheType::kF16: impl->kv_dtype = DType::kF16; break;

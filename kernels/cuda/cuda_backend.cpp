@@ -518,6 +518,13 @@ void CudaBackend::rope_attention(Tensor& out, Tensor& qkv, KvLayer& kv, const At
   attend(out, qkv, kv, s, pos0, true);
 }
 
+Status CudaBackend::attention_shape_problem(const AttentionShape& s) const {
+  if (attention_supported(s.heads, s.kv_heads, s.head_dim)) return Status::ok();
+  return Status(StatusCode::kUnsupported, "cuda attention: head_dim " + std::to_string(s.head_dim) + " or GQA group " +
+                                              std::to_string(s.heads / std::max(1, s.kv_heads)) +
+                                              " not supported (head_dim 16..256 power of two, group <= 8)");
+}
+
 void CudaBackend::attend(Tensor& out, const Tensor& qkv, KvLayer& kv, const AttentionShape& s, int pos0,
                          bool rotate) {
   const bool int8 = kv.k.dtype == DType::kI8;
@@ -525,10 +532,7 @@ void CudaBackend::attend(Tensor& out, const Tensor& qkv, KvLayer& kv, const Atte
       (int8 && (kv.k_scale.empty() || kv.v_scale.empty())))
     return note(
         Status(StatusCode::kUnsupported, "cuda attention: the KV cache must be f16, or int8 with its scales"));
-  if (!attention_supported(s.heads, s.kv_heads, s.head_dim))
-    return note(Status(StatusCode::kUnsupported, "cuda attention: head_dim " + std::to_string(s.head_dim) +
-                                                     " or GQA group " + std::to_string(s.heads / std::max(1, s.kv_heads)) +
-                                                     " not supported (head_dim 16..256 power of two, group <= 8)"));
+  if (Status why = attention_shape_problem(s); !why.is_ok()) return note(why);
   AttentionArgs a;
   a.qkv = static_cast<const float*>(qkv.data);
   a.qkv_stride = qkv.cols;

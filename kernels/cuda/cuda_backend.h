@@ -52,6 +52,7 @@ class CudaBackend final : public Backend {
                       const std::vector<float>& inv_freq) override;
   DType kv_dtype() const override { return DType::kF16; }
   bool kv_dtype_supported(DType t) const override { return t == DType::kF16 || t == DType::kI8; }
+  Status attention_shape_problem(const AttentionShape& s) const override;
   Result<int64_t> device_memory_free() const override;
   Result<int32_t> sample(Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& penalized,
                          uint64_t seed) override;

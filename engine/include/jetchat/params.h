@@ -8,7 +8,9 @@
 
 namespace jetchat {
 
-enum class DeviceKind { kCpu, kCuda };
+// Where a model runs. kAuto: the CUDA backend where this build has one and a GPU is usable, else the CPU (the
+// app's choice: on a Jetson the GPU, on a machine without one the CPU, with no setting to get wrong).
+enum class DeviceKind { kCpu, kCuda, kAuto };
 
 // Element type of the KV cache. kAuto: the backend's full precision (f32 on the CPU, fp16 on CUDA). kInt8: one
 // byte per value and one f32 scale per token and KV head, about half of fp16's memory, with a small loss of
