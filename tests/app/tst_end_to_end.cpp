@@ -259,7 +259,10 @@ class TestEndToEnd : public QObject {
     controller->switchModel(m_stories);
     QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 30000));
     QVERIFY(controller->errorMessage().isEmpty());
-    QCOMPARE(bytesBefore - bytesAfterAReply(), (info->kv_bytes_per_token - info->kv_int8_bytes_per_token) * 512);
+    // Polled: on a loaded CI machine the figure once read 655,360 less (no KV cache at all) right after the reply.
+    QVERIFY(bytesAfterAReply() > 0);
+    const qint64 saved = (info->kv_bytes_per_token - info->kv_int8_bytes_per_token) * 512;
+    QTRY_COMPARE(bytesBefore - controller->modelBytes(), saved);
   }
 };
 
