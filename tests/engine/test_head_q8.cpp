@@ -15,8 +15,8 @@
 #include "llama2c_import.h"
 #include "model_impl.h"
 #include "random_checkpoint.h"
-#include "support/error_norms.h"
 #include "support/fixtures.h"
+#include "support/logits_errors.h"
 #include "support/greedy_agreement.h"
 
 namespace jetchat {
@@ -74,26 +74,10 @@ void expect_close_logits(const char* name, Model& ref, Model& q8) {
   const int vocab = ref.impl().config.vocab_size;
   std::vector<int32_t> ids(120);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t((i * 37 + 11) % (vocab - 3) + 3);
-  Transformer& tr = *ref.impl().transformer;
-  Transformer& tq = *q8.impl().transformer;
-  auto kr = tr.alloc_kv(128), kq = tq.alloc_kv(128);
-  ASSERT_TRUE(kr.is_ok() && kq.is_ok());
-  std::vector<float> lr(size_t(100 * vocab)), lq(lr.size());
-  tr.forward(*kr, ids.data(), 100, 0, true, lr.data());
-  tq.forward(*kq, ids.data(), 100, 0, true, lq.data());
-  const double prefill_err = test::relative_l2_error(lq, lr);
-  EXPECT_LT(prefill_err, kLogitsTolerance) << "prefill logits";
-  double decode_err = 0;
-  for (int i = 100; i < 120; ++i) {
-    std::vector<float> sr(static_cast<size_t>(vocab)), sq(static_cast<size_t>(vocab));
-    tr.forward(*kr, &ids[size_t(i)], 1, i, false, sr.data());
-    tq.forward(*kq, &ids[size_t(i)], 1, i, false, sq.data());
-    decode_err = std::max(decode_err, test::relative_l2_error(sq, sr));
-  }
-  EXPECT_LT(decode_err, kLogitsTolerance) << "decode logits";
-  tr.free_kv(*kr);
-  tq.free_kv(*kq);
-  std::printf("%s: 8-bit head logits error prefill %.2e decode %.2e\n", name, prefill_err, decode_err);
+  const test::LogitsErrors e = test::logits_errors(ref, q8, ids, 100, 128);
+  EXPECT_LT(e.prefill, kLogitsTolerance) << "prefill logits";
+  EXPECT_LT(e.decode, kLogitsTolerance) << "decode logits";
+  std::printf("%s: 8-bit head logits error prefill %.2e decode %.2e\n", name, e.prefill, e.decode);
 }
 
 TEST(HeadQ8, Stories260KTiedTableStaysAndTheHeadIsACopy) {

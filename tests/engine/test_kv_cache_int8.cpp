@@ -13,9 +13,9 @@
 #include "jetchat/session.h"
 #include "model_impl.h"
 #include "random_checkpoint.h"
-#include "support/error_norms.h"
 #include "support/fixtures.h"
 #include "support/greedy_agreement.h"
+#include "support/logits_errors.h"
 
 namespace jetchat {
 namespace {
@@ -58,26 +58,9 @@ TEST(KvCacheInt8, CloseToTheF32CacheAndHalfTheMemoryOfF16) {
     // Logits of a 100-token prompt (two prefill chunks) and of 20 single-token steps after it.
     std::vector<int32_t> ids(120);
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t((i * 37 + 11) % 509 + 3);
-    const int vocab = spec.vocab_size;
-    Transformer& tr = *ref->impl().transformer;
-    Transformer& tq = *q8->impl().transformer;
-    auto kr = tr.alloc_kv(256, DType::kF32), kq = tq.alloc_kv(256, DType::kI8);
-    ASSERT_TRUE(kr.is_ok() && kq.is_ok());
-    std::vector<float> lr(static_cast<size_t>(100 * vocab)), lq(static_cast<size_t>(100 * vocab));
-    tr.forward(*kr, ids.data(), 100, 0, true, lr.data());
-    tq.forward(*kq, ids.data(), 100, 0, true, lq.data());
-    const double prefill_err = test::relative_l2_error(lq, lr);
-    EXPECT_LT(prefill_err, kLogitsTolerance) << "prefill logits";
-    double decode_err = 0;
-    for (int i = 100; i < 120; ++i) {
-      std::vector<float> sr(static_cast<size_t>(vocab)), sq(static_cast<size_t>(vocab));
-      tr.forward(*kr, &ids[size_t(i)], 1, i, false, sr.data());
-      tq.forward(*kq, &ids[size_t(i)], 1, i, false, sq.data());
-      decode_err = std::max(decode_err, test::relative_l2_error(sq, sr));
-    }
-    EXPECT_LT(decode_err, kLogitsTolerance) << "decode logits";
-    tr.free_kv(*kr);
-    tq.free_kv(*kq);
+    const test::LogitsErrors e = test::logits_errors(*ref, *q8, ids, 100, 256);  // f32 and int8 caches
+    EXPECT_LT(e.prefill, kLogitsTolerance) << "prefill logits";
+    EXPECT_LT(e.decode, kLogitsTolerance) << "decode logits";
 
     // Greedy generation through sessions; the f32 cache's logits say where a near tie allows a difference.
     test::expect_same_greedy_tokens(name, ref, q8, DType::kF32, kLogitsTolerance);
@@ -102,8 +85,8 @@ TEST(KvCacheInt8, CloseToTheF32CacheAndHalfTheMemoryOfF16) {
     auto ppr = pr.perplexity(text, 128, {}), ppq = pq.perplexity(text, 128, {});
     ASSERT_TRUE(ppr.is_ok() && ppq.is_ok());
     EXPECT_NEAR(*ppq / *ppr, 1.0, kPerplexityTolerance) << "perplexity f32 " << *ppr << " int8 " << *ppq;
-    std::printf("%s: logits error prefill %.2e decode %.2e, perplexity f32 %.4f int8 %.4f\n", name, prefill_err,
-                decode_err, *ppr, *ppq);
+    std::printf("%s: logits error prefill %.2e decode %.2e, perplexity f32 %.4f int8 %.4f\n", name, e.prefill,
+                e.decode, *ppr, *ppq);
   }
 }
 
