@@ -162,10 +162,24 @@ class Backend {
     (void)logits, (void)p, (void)penalized, (void)seed;
     return Status(StatusCode::kUnsupported, "no device sampler");
   }
+  // Sampling ahead (backends that sample on the device): sample_ahead enqueues the choice of a token from
+  // logits [1, vocab] and returns at once; take_sampled waits for the oldest choice not yet taken and returns it.
+  // With next_pos >= 0 the chosen id is also the token of the next one-token step, issued with ids == nullptr at
+  // next_pos, so that step can be enqueued before the host knows the id. penalize_last: the token chosen by the
+  // previous sample_ahead is penalised too (a host that samples ahead does not know it yet). kUnsupported: use
+  // sample().
+  virtual bool samples_ahead() const { return false; }
+  virtual Status sample_ahead(Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& penalized,
+                              bool penalize_last, uint64_t seed, int next_pos) {
+    (void)logits, (void)p, (void)penalized, (void)penalize_last, (void)seed, (void)next_pos;
+    return Status(StatusCode::kUnsupported, "no sampling ahead");
+  }
+  virtual Result<int32_t> take_sampled() { return Status(StatusCode::kUnsupported, "no sampling ahead"); }
   // Decode-step recording. begin_step returns false when a step recorded under `key` was replayed with these
   // ids and this position (the caller then issues nothing); true when the caller must issue the step's ops and
-  // then call end_step (the backend may record them). The key names everything the ops capture besides the
-  // ids and the position: buffers, rope frequencies, which logits are computed.
+  // then call end_step (the backend may record them). ids == nullptr (n == 1, backends that sample ahead): the
+  // token sample_ahead chose for this position. The key names everything the ops capture besides the ids and
+  // the position: buffers, rope frequencies, which logits are computed.
   virtual bool begin_step(uint64_t key, const int32_t* ids, int n, int pos0) {
     (void)key, (void)ids, (void)n, (void)pos0;
     return true;

@@ -112,18 +112,33 @@ Result<Timings> run_greedy(Transformer& tr, KvCache& kv, const std::vector<int32
   step(prompt.data(), int(prompt.size()), 0);
   b.sync();
   t.prefill_s = seconds_since(t0);
-  auto next = pick();
+  // Sampling ahead, as a session does: each step is fed by the sampler and issued before the host reads the
+  // token before it, so one sampled token is always pending.
+  const bool ahead = on_device && b.samples_ahead();
+  if (ahead) JETCHAT_TRY(tr.sample_ahead(greedy, {}, false, 0, int(prompt.size())));
+  auto next = ahead ? tr.take_sampled() : pick();
   if (!next) return next.status();
   t.ttft_s = seconds_since(t0);
   const auto t1 = Clock::now();
   int32_t id = *next;
   for (int i = 0; i < n; ++i) {
     const auto ts = Clock::now();
-    step(&id, 1, int(prompt.size()) + i);
-    auto r = pick();
+    const int pos = int(prompt.size()) + i;
+    if (ahead) {
+      tr.forward_on_device(kv, nullptr, 1, pos);
+      JETCHAT_TRY(tr.sample_ahead(greedy, {}, false, 0, pos + 1));
+      if (i == 0) continue;
+    } else {
+      step(&id, 1, pos);
+    }
+    auto r = ahead ? tr.take_sampled() : pick();
     if (!r) return r.status();
     id = *r;
     if (!on_device) t.token_s.push_back(seconds_since(ts));
+  }
+  if (ahead && n > 0) {
+    auto last = tr.take_sampled();
+    if (!last) return last.status();
   }
   b.sync();
   t.decode_s = seconds_since(t1);

@@ -152,20 +152,38 @@ Result<Generation> SessionImpl::generate(const std::vector<int32_t>& prompt, con
   // The device sampler draws from a seed per step, taken from one generator seeded like the host sampler's.
   const SamplingParams& sp = params.sampling;
   std::mt19937_64 step_seeds(sp.seed ? sp.seed : uint64_t(Clock::now().time_since_epoch().count()));
-  auto next_token = [&](const std::vector<int32_t>& recent) -> Result<int32_t> {
-    if (!on_device) return sampler.sample(logits_.data(), vocab, recent);
-    std::vector<int32_t> penalized;
-    if (sp.repetition_penalty != 1.0f && sp.repeat_window > 0) {
-      const size_t from = recent.size() > size_t(sp.repeat_window) ? recent.size() - sp.repeat_window : 0;
-      std::unordered_set<int32_t> seen;
-      for (size_t i = from; i < recent.size(); ++i)
-        if (seen.insert(recent[i]).second) penalized.push_back(recent[i]);
+  const int window = sp.repetition_penalty != 1.0f ? sp.repeat_window : 0;
+  auto penalized = [](const std::vector<int32_t>& recent, int last) {  // distinct ids of the last `last` tokens
+    std::vector<int32_t> ids;
+    std::unordered_set<int32_t> seen;
+    for (size_t i = recent.size() - std::min(recent.size(), size_t(std::max(last, 0))); i < recent.size(); ++i)
+      if (seen.insert(recent[i]).second) ids.push_back(recent[i]);
+    return ids;
+  };
+  // Sampling ahead (where the backend can): the step that feeds a token is issued before the host has read that
+  // token, so the device never waits for the host between tokens. The step is wasted when the token ends the
+  // reply; its K/V lie past the cached tokens and are overwritten later.
+  const bool ahead = on_device && m_.backend->samples_ahead();
+  struct Pending {  // tokens sampled ahead and not taken yet: taken (and dropped) however the loop ends
+    Transformer& tr;
+    int count = 0;
+    ~Pending() {
+      for (; count > 0; --count) (void)tr.take_sampled();
     }
-    return tr.sample(sp, penalized, step_seeds());
+  } pending{tr};
+  std::vector<int32_t> recent(prompt.end() - std::min<size_t>(prompt.size(), 256), prompt.end());
+  auto next_token = [&]() -> Result<int32_t> {
+    if (!on_device) return sampler.sample(logits_.data(), vocab, recent);
+    if (!ahead) return tr.sample(sp, penalized(recent, window), step_seeds());
+    if (pending.count == 0) {  // the prompt's last logits
+      JETCHAT_TRY(tr.sample_ahead(sp, penalized(recent, window), false, step_seeds(), int(cached_.size())));
+      ++pending.count;
+    }
+    --pending.count;
+    return tr.take_sampled();
   };
   StreamDecoder decoder(*m_.tokenizer);
   StopFilter filter(stop_strings, on_piece);
-  std::vector<int32_t> recent(prompt.end() - std::min<size_t>(prompt.size(), 256), prompt.end());
   Clock::time_point t_first;
   for (;;) {
     if (cancel_.load()) {
@@ -176,7 +194,21 @@ Result<Generation> SessionImpl::generate(const std::vector<int32_t>& prompt, con
       g.stats.stop_reason = "max_tokens";
       break;
     }
-    auto next = next_token(recent);
+    // The step after the token being sampled, fed by the sampler, and its own sampling: issued now when that
+    // token will need them (it is not the last one asked for and fits the context).
+    bool issued = false;
+    if (ahead && int(g.generated_ids.size()) + 1 < params.max_tokens && int(cached_.size()) < ctx) {
+      if (pending.count == 0) {
+        JETCHAT_TRY(tr.sample_ahead(sp, penalized(recent, window), false, step_seeds(), int(cached_.size())));
+        ++pending.count;
+      }
+      tr.forward_on_device(kv_, nullptr, 1, int(cached_.size()));
+      // Its penalty window ends with the token not known yet, which the sampler adds itself.
+      JETCHAT_TRY(tr.sample_ahead(sp, penalized(recent, window - 1), window > 0, step_seeds(), int(cached_.size()) + 1));
+      ++pending.count;
+      issued = true;
+    }
+    auto next = next_token();
     if (!next) return next.status();
     const int32_t id = *next;
     if (g.generated_ids.empty()) {
@@ -201,7 +233,7 @@ Result<Generation> SessionImpl::generate(const std::vector<int32_t>& prompt, con
       g.stats.stop_reason = "context_full";
       break;
     }
-    run(&id, 1, int(cached_.size()));
+    if (!issued) run(&id, 1, int(cached_.size()));
     cached_.push_back(id);
   }
   if (!filter.hit() && g.stats.stop_reason != "callback") {

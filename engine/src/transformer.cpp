@@ -105,6 +105,12 @@ Result<int32_t> Transformer::sample(const SamplingParams& p, const std::vector<i
   return b_.sample(row, p, penalized, seed);
 }
 
+Status Transformer::sample_ahead(const SamplingParams& p, const std::vector<int32_t>& penalized, bool penalize_last,
+                                 uint64_t seed, int next_pos) {
+  Tensor row = logits_.rows_view(0, 1);
+  return b_.sample_ahead(row, p, penalized, penalize_last, seed, next_pos);
+}
+
 void Transformer::forward_chunk(KvCache& kv, const int32_t* ids, int n, int pos0, Logits want, float* logits) {
   const std::vector<float> inv_freq = rope_inv_freq(c_, pos0 + n);
   // Everything a recorded step captures besides ids and position: this model's buffers, the cache, the rope

@@ -40,8 +40,13 @@ class Transformer {
   void forward(KvCache& kv, const int32_t* ids, int n, int pos0, bool all_logits, float* logits);
   // Like forward, but the last token's logits stay on the backend for sample() (backends that sample on the
   // device: only the chosen id crosses to the host).
+  // ids == nullptr (n == 1, backends that sample ahead): the token sample_ahead chose for pos0.
   void forward_on_device(KvCache& kv, const int32_t* ids, int n, int pos0);
   Result<int32_t> sample(const SamplingParams& p, const std::vector<int32_t>& penalized, uint64_t seed);
+  // Backend::sample_ahead / take_sampled on the logits forward_on_device left.
+  Status sample_ahead(const SamplingParams& p, const std::vector<int32_t>& penalized, bool penalize_last,
+                      uint64_t seed, int next_pos);
+  Result<int32_t> take_sampled() { return b_.take_sampled(); }
 
   const ModelConfig& config() const { return c_; }
   Backend& backend() { return b_; }

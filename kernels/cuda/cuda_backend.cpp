@@ -96,8 +96,10 @@ Status CudaBackend::init() {
   JETCHAT_CUDA_TRY(cudaMemset(attn_counters_.ptr, 0, attn_counters_.bytes));
   JETCHAT_CUDA_TRY(cudaMalloc(&d_step_, sizeof(StepValues)));
   JETCHAT_CUDA_TRY(cudaMallocHost(&h_step_, sizeof(StepValues)));
-  JETCHAT_CUDA_TRY(cudaMalloc(&d_out_id_, sizeof(int32_t)));
-  JETCHAT_CUDA_TRY(cudaMallocHost(&h_out_id_, sizeof(int32_t)));
+  JETCHAT_CUDA_TRY(cudaHostAlloc(&h_sampled_, kSampleRing * sizeof(int32_t), cudaHostAllocMapped));
+  JETCHAT_CUDA_TRY(cudaHostGetDevicePointer(reinterpret_cast<void**>(&d_sampled_), h_sampled_, 0));
+  for (cudaEvent_t& e : sampled_) JETCHAT_CUDA_TRY(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  JETCHAT_CUDA_TRY(cudaMalloc(&d_last_choice_, sizeof(int32_t)));
   JETCHAT_CUDA_TRY(cudaEventCreateWithFlags(&step_copied_, cudaEventDisableTiming));
   w4_gemm_ = w4_gemm_available() && !dequant_prefill_forced();
   // Hopper's programmatic dependent launch for the decode GEMVs (JETCHAT_PDL=0 turns it off, for measurement).
@@ -110,12 +112,14 @@ CudaBackend::~CudaBackend() {
   if (stream_) cudaStreamSynchronize(stream_);
   if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
   for (DeviceBuffer* b : {&splitk_partial_, &splitk_counters_, &attn_counters_, &act16_, &dequant_, &attn_scratch_, &ids_,
-                          &inv_freq_, &penalized_, &cublas_workspace_})
+                          &inv_freq_, &cublas_workspace_})
     if (b->ptr) cudaFree(b->ptr);
   if (d_step_) cudaFree(d_step_);
   if (h_step_) cudaFreeHost(h_step_);
-  if (d_out_id_) cudaFree(d_out_id_);
-  if (h_out_id_) cudaFreeHost(h_out_id_);
+  if (h_sampled_) cudaFreeHost(h_sampled_);
+  for (cudaEvent_t e : sampled_)
+    if (e) cudaEventDestroy(e);
+  if (d_last_choice_) cudaFree(d_last_choice_);
   if (step_copied_) cudaEventDestroy(step_copied_);
   if (cublas_) cublasDestroy(cublas_);
   if (stream_) cudaStreamDestroy(stream_);
@@ -574,16 +578,25 @@ void CudaBackend::add(Tensor& x, const Tensor& y) {
 
 Result<int32_t> CudaBackend::sample(Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& penalized,
                                     uint64_t seed) {
+  JETCHAT_TRY(sample_ahead(logits, p, penalized, false, seed, -1));
+  return take_sampled();
+}
+
+Status CudaBackend::sample_ahead(Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& penalized,
+                                 bool penalize_last, uint64_t seed, int next_pos) {
   JETCHAT_TRY(status_);
+  if (sampled_count_ == kSampleRing)
+    return Status(StatusCode::kInternal, "more than " + std::to_string(kSampleRing) + " tokens sampled ahead");
   SampleArgs a;
   a.logits = static_cast<float*>(logits.data);
   a.vocab = int(logits.cols);
-  if (p.repetition_penalty != 1.0f && !penalized.empty()) {
-    JETCHAT_TRY(ensure(penalized_, penalized.size() * sizeof(int32_t)));
-    JETCHAT_CUDA_TRY(cudaMemcpyAsync(penalized_.ptr, penalized.data(), penalized.size() * sizeof(int32_t),
-                                     cudaMemcpyHostToDevice, stream_));
-    a.penalized = static_cast<const int32_t*>(penalized_.ptr);
+  if (p.repetition_penalty != 1.0f) {
+    if (penalized.size() > size_t(kMaxPenalized))
+      return Status(StatusCode::kInvalidArgument, "the repetition penalty applies to at most " +
+                                                      std::to_string(kMaxPenalized) + " distinct tokens");
+    std::copy(penalized.begin(), penalized.end(), a.penalized);
     a.penalized_count = int(penalized.size());
+    if (penalize_last) a.penalize_also = d_last_choice_;
   }
   a.repetition_penalty = p.repetition_penalty;
   a.temperature = p.temperature;
@@ -591,25 +604,47 @@ Result<int32_t> CudaBackend::sample(Tensor& logits, const SamplingParams& p, con
   a.top_p = p.top_p;
   a.min_p = p.min_p;
   a.seed = seed;
-  a.out_id = d_out_id_;
+  const int slot = (sampled_head_ + sampled_count_) % kSampleRing;
+  a.out_id = d_sampled_ + slot;
+  a.chosen = d_last_choice_;
+  if (next_pos >= 0) {
+    a.next_step = &d_step_->pos0;
+    a.next_pos = next_pos;
+  }
   JETCHAT_CUDA_TRY(cuda::sample(a, stream_));
-  JETCHAT_CUDA_TRY(cudaMemcpyAsync(h_out_id_, d_out_id_, sizeof(int32_t), cudaMemcpyDeviceToHost, stream_));
-  JETCHAT_CUDA_TRY(cudaStreamSynchronize(stream_));
-  return *h_out_id_;
+  JETCHAT_CUDA_TRY(cudaEventRecord(sampled_[slot], stream_));
+  ++sampled_count_;
+  return Status::ok();
+}
+
+Result<int32_t> CudaBackend::take_sampled() {
+  if (sampled_count_ == 0) return Status(StatusCode::kInternal, "no token was sampled ahead");
+  const int slot = sampled_head_;
+  sampled_head_ = (sampled_head_ + 1) % kSampleRing;
+  --sampled_count_;
+  JETCHAT_CUDA_TRY(cudaEventSynchronize(sampled_[slot]));
+  return static_cast<volatile int32_t*>(h_sampled_)[slot];
 }
 
 // --- decode-step graphs ---
 
 bool CudaBackend::begin_step(uint64_t key, const int32_t* ids, int n, int pos0) {
   step_on_device_ = false;
-  if (!opts_.graphs || n != 1 || !status_.is_ok()) return true;
-  // The previous step's copy of the staging values must be done before they are overwritten.
-  NOTE(cudaEventSynchronize(step_copied_));
-  h_step_->pos0 = pos0;
-  h_step_->id = ids[0];
-  NOTE(cudaMemcpyAsync(d_step_, h_step_, sizeof(StepValues), cudaMemcpyHostToDevice, stream_));
-  NOTE(cudaEventRecord(step_copied_, stream_));
-  step_on_device_ = true;
+  if (!ids) {
+    // The sampler wrote this step's token and position (sample_ahead): graph or not, the ops read them there.
+    if (n != 1) note(Status(StatusCode::kInvalidArgument, "a step fed from the sampler has one token"));
+    step_on_device_ = true;
+  } else {
+    if (!opts_.graphs || n != 1 || !status_.is_ok()) return true;
+    // The previous step's copy of the staging values must be done before they are overwritten.
+    NOTE(cudaEventSynchronize(step_copied_));
+    h_step_->pos0 = pos0;
+    h_step_->id = ids[0];
+    NOTE(cudaMemcpyAsync(d_step_, h_step_, sizeof(StepValues), cudaMemcpyHostToDevice, stream_));
+    NOTE(cudaEventRecord(step_copied_, stream_));
+    step_on_device_ = true;
+  }
+  if (!opts_.graphs || !status_.is_ok()) return true;
   if (graph_exec_ && key == graph_key_) {
     NOTE(cudaGraphLaunch(graph_exec_, stream_));
     step_on_device_ = false;

@@ -57,6 +57,10 @@ class CudaBackend final : public Backend {
   Result<int32_t> sample(Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& penalized,
                          uint64_t seed) override;
   bool samples_on_device() const override { return true; }
+  bool samples_ahead() const override { return true; }
+  Status sample_ahead(Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& penalized,
+                      bool penalize_last, uint64_t seed, int next_pos) override;
+  Result<int32_t> take_sampled() override;
   bool begin_step(uint64_t key, const int32_t* ids, int n, int pos0) override;
   void end_step() override;
   Status status() const override { return status_; }
@@ -65,11 +69,13 @@ class CudaBackend final : public Backend {
   Result<double> time_per_call(const std::function<void()>& fn, int reps) override;
 
  private:
-  // Per-step values a recorded graph reads from device memory.
+  // Per-step values a recorded graph reads from device memory (the sampler writes them when sampling ahead, in
+  // this order: SampleArgs::next_step).
   struct StepValues {
     int32_t pos0;
     int32_t id;
   };
+  static constexpr int kSampleRing = 4;  // choices sampled ahead and not yet taken, at most
 
   explicit CudaBackend(const CudaBackendOptions& opts) : opts_(opts) {}
   Status init();
@@ -95,11 +101,16 @@ class CudaBackend final : public Backend {
   int64_t peak_bytes_ = 0;      // of the two together
   bool w4_gemm_ = false;        // 4-bit prefill through the tensor-core W4 GEMM (sm_80+), else dequantise + cuBLAS
 
-  DeviceBuffer splitk_partial_, splitk_counters_, attn_counters_, act16_, dequant_, attn_scratch_, ids_, inv_freq_, penalized_,
+  DeviceBuffer splitk_partial_, splitk_counters_, attn_counters_, act16_, dequant_, attn_scratch_, ids_, inv_freq_,
       cublas_workspace_;
   std::vector<float> inv_freq_host_;
-  int32_t* d_out_id_ = nullptr;
-  int32_t* h_out_id_ = nullptr;  // pinned
+  // Sampled ids: a ring of mapped pinned host slots the sampler writes directly, each with an event that says it
+  // is there; the oldest untaken is at sampled_head_.
+  int32_t* h_sampled_ = nullptr;
+  int32_t* d_sampled_ = nullptr;  // the same memory as the device sees it
+  cudaEvent_t sampled_[kSampleRing] = {};
+  int sampled_head_ = 0, sampled_count_ = 0;
+  int32_t* d_last_choice_ = nullptr;  // the previous choice, for SampleArgs::penalize_also
 
   // Decode-step graphs: a key seen once runs eagerly (sizing every buffer), the second time it is recorded,
   // from then on replayed.

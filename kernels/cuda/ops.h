@@ -154,15 +154,24 @@ constexpr int kAttentionCounters = 256;  // arrival counters decode needs: one p
 cudaError_t attention(const AttentionArgs& a, float* scratch, unsigned* counters, int sm_count, cudaStream_t stream);
 
 // --- sampling.cu ---
+constexpr int kMaxPenalized = 256;  // ids the repetition penalty applies to, passed with the launch
 struct SampleArgs {
   float* logits = nullptr;  // [vocab] f32, modified in place
   int vocab = 0;
-  const int32_t* penalized = nullptr;  // distinct token ids to penalise, device memory
+  int32_t penalized[kMaxPenalized];  // distinct token ids to penalise
   int penalized_count = 0;
+  // Penalised too unless listed: the previous launch's choice (its `chosen`), which a host sampling ahead does
+  // not know yet. Null: none.
+  const int32_t* penalize_also = nullptr;
   float repetition_penalty = 1.0f, temperature = 0.0f, top_p = 1.0f, min_p = 0.0f;
   int top_k = 0;
   uint64_t seed = 0;
-  int32_t* out_id = nullptr;  // device
+  int32_t* out_id = nullptr;  // the choice: device memory or mapped host memory
+  int32_t* chosen = nullptr;  // device: the choice again, for the next launch's penalize_also (or null)
+  // The next decode step's {position, token} (device; see CudaBackend's StepValues), written with next_pos and
+  // the choice so that step can run before the host has read it. Null: not written.
+  int32_t* next_step = nullptr;
+  int next_pos = 0;
 };
 constexpr int kMaxSampleCandidates = 1024;
 cudaError_t sample(const SampleArgs& a, cudaStream_t stream);

@@ -1,5 +1,5 @@
 // Token sampling on the device, so that only the chosen id crosses to the host. One block:
-// repetition penalty on the listed ids, then greedy argmax (ties to the lowest id, as the host sampler), or:
+// repetition penalty on the listed ids (and the previous choice, when sampling ahead), then greedy argmax (ties to the lowest id, as the host sampler), or:
 // the top-k threshold by a 4-pass radix select over the logits, the survivors gathered and bitonic-sorted in
 // shared memory, softmax with temperature, min-p and top-p cut-offs over the sorted prefix sums, and a draw
 // from a counter-based generator seeded per step. Survivors are capped at kMaxSampleCandidates: with top-k off
@@ -51,6 +51,13 @@ __device__ float block_scan(float v, float* warp_tot) {
   return v + (warp > 0 ? warp_tot[warp - 1] : 0.0f);
 }
 
+// The choice, where the caller wants it (one thread).
+__device__ void emit(const SampleArgs& a, int32_t id) {
+  *a.out_id = id;
+  if (a.chosen) *a.chosen = id;
+  if (a.next_step) a.next_step[0] = a.next_pos, a.next_step[1] = id;
+}
+
 __global__ void __launch_bounds__(kThreads) sample_kernel(SampleArgs a) {
   __shared__ float val[kThreads];
   __shared__ int idx[kThreads];
@@ -60,12 +67,18 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(SampleArgs a) {
   __shared__ int s_krem, s_above, s_equal, s_keep;
   const int tid = threadIdx.x;
 
-  for (int i = tid; i < a.penalized_count; i += kThreads) {
-    const int id = a.penalized[i];
-    if (id < 0 || id >= a.vocab) continue;
+  auto penalize = [&](int id) {
+    if (id < 0 || id >= a.vocab) return;
     const float l = a.logits[id];
     a.logits[id] = l > 0.0f ? l / a.repetition_penalty : l * a.repetition_penalty;
+  };
+  bool listed = false;  // the previous choice is in the list (penalised once only)
+  const int also = a.penalize_also ? *a.penalize_also : -1;
+  for (int i = tid; i < a.penalized_count; i += kThreads) {
+    penalize(a.penalized[i]);
+    listed |= a.penalized[i] == also;
   }
+  if (__syncthreads_or(listed) == 0 && tid == 0) penalize(also);
   __syncthreads();
 
   if (a.temperature <= 0.0f) {
@@ -99,7 +112,7 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(SampleArgs a) {
       best = tid < kThreads / 32 ? val[tid] : -INFINITY;
       best_i = tid < kThreads / 32 ? idx[tid] : a.vocab;
       reduce_warp();
-      if (tid == 0) *a.out_id = best_i < a.vocab ? best_i : 0;
+      if (tid == 0) emit(a, best_i < a.vocab ? best_i : 0);
     }
     return;
   }
@@ -184,7 +197,7 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(SampleArgs a) {
   if (tid < keep) {
     const bool reaches = cum >= r && (tid == 0 || cums[tid - 1] < r);
     const bool last_fallback = tid == keep - 1 && cum < r;
-    if (reaches || last_fallback) *a.out_id = idx[tid];
+    if (reaches || last_fallback) emit(a, idx[tid]);
   }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Summarises a ktrace file (ktrace.cpp) of `jetchat-cli bench`: splits it into decode steps (the kernels from one
 embedding kernel to the next), keeps the last 40 steps of the most common length, and prints per kernel the
-count, time and gap before it per step (negative gaps: kernels overlapping, as under a dependent launch)."""
+count, time and gap before it per step (negative gaps: kernels overlapping, as under a dependent launch), and the
+time between steps."""
 import collections
 import re
 import subprocess
@@ -25,6 +26,10 @@ def main(path):
     decode = [s for s in steps if len(s) == length][-40:]
     span = sum(s[-1][1] - s[0][0] for s in decode) / len(decode) / 1e3
     print(f"{len(decode)} decode steps of {length} kernels, {span:.1f} us from first start to last end")
+    # The host's share of a token: from a step's last kernel (the sampling) to the next step's first.
+    between = [b[0][0] - a[-1][1] for a, b in zip(steps, steps[1:]) if len(a) == length and len(b) == length][-40:]
+    if between:
+        print(f"{sum(between) / len(between) / 1e3:.1f} us between a step's last kernel and the next step's first")
     per_kind = collections.defaultdict(lambda: [0, 0.0, 0.0])
     for i in range(length):
         duration = sum(s[i][1] - s[i][0] for s in decode) / len(decode) / 1e3
