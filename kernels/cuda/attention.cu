@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "cuda/arrival.h"
 #include "cuda/dependent_launch.h"
 #include "cuda/ops.h"
 #include "kv_quant.h"
@@ -436,12 +437,10 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(Params p) {
   }
   if (direct) return;
   if constexpr (kDecode) {
-    __threadfence();  // partials visible device-wide before the arrival is counted
-    __syncthreads();
-    if (threadIdx.x == 0) is_last = atomicAdd(&p.counters[kvh], 1u) == unsigned(used - 1);
+    __syncthreads();  // every partial written before the arrival is counted (arrival.h)
+    if (threadIdx.x == 0) is_last = arrive(&p.counters[kvh]) == unsigned(used - 1);
     __syncthreads();
     if (!is_last) return;
-    __threadfence();
     if (threadIdx.x == 0) p.counters[kvh] = 0;  // ready for the next launch
     combine_heads(p, 0, kvh * group, group, used);
   }

@@ -20,6 +20,7 @@
 // The grid is one wave (plan_gemv). A K split across blocks ends in the last-arriving block of the tile, which
 // sums the partials in a fixed order (deterministic), so there is one launch per product.
 // dp4a exists from sm_61: this is also Xavier's (sm_72) path.
+#include "cuda/arrival.h"
 #include "cuda/dependent_launch.h"
 #include "cuda/ops.h"
 
@@ -359,12 +360,10 @@ __global__ void __launch_bounds__(kThreads) quant_gemv_kernel(GemvArgs<F> a, int
   if (gridDim.y > 1) {
     if (t < kTileN && out < N) a.s.partial[int64_t(blockIdx.y) * N + out] = sum;
     if (M == InputKind::kRmsNorm && t == 0) partial_ss[blockIdx.y] = block_ss;
-    __threadfence();  // partials visible device-wide before the arrival is counted
-    __syncthreads();
-    if (t == 0) is_last = atomicAdd(&a.s.counters[blockIdx.x], 1u) == gridDim.y - 1;
+    __syncthreads();  // every partial written before the arrival is counted (arrival.h)
+    if (t == 0) is_last = arrive(&a.s.counters[blockIdx.x]) == gridDim.y - 1;
     __syncthreads();
     if (!is_last) return;
-    __threadfence();
     if (t == 0) a.s.counters[blockIdx.x] = 0;  // ready for the next launch
     if (t >= kTileN || out >= N) return;
     // The splits' partials (and sums of squares) requested kBatch at a time, each batch one round trip to L2,

@@ -584,7 +584,9 @@ TEST_F(CudaOps, SamplingOnTheDevice) {
     EXPECT_EQ(draw(p, {}, 4), best);
     SamplingParams g = SamplingParams::greedy();
     g.repetition_penalty = 1000.0f;
-    if (lv[size_t(best)] > 0 && lv[size_t(order[1])] > 0) EXPECT_EQ(draw(g, {best}, 5), order[1]);
+    if (lv[size_t(best)] > 0 && lv[size_t(order[1])] > 0) {
+      EXPECT_EQ(draw(g, {best}, 5), order[1]);
+    }
   }
 }
 
