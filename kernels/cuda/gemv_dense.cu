@@ -1,6 +1,7 @@
 // Matrix-vector product for 16- and 32-bit weights (the output head, and models loaded without quantisation):
 // one warp per output row streams the row with 16-byte loads, four in flight per lane, and reduces with shuffles.
 #include "cuda/ops.h"
+#include "cuda/weight_load.h"
 
 namespace jetchat::cuda {
 namespace {
@@ -48,7 +49,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32) dense_gemv_kernel(const T
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       const int at = base + u * 32 * kPer;
-      v[u] = at < kv ? __ldg(reinterpret_cast<const uint4*>(wr + at)) : make_uint4(0, 0, 0, 0);
+      v[u] = at < kv ? load_weights(reinterpret_cast<const uint4*>(wr + at)) : make_uint4(0, 0, 0, 0);
     }
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {

@@ -23,6 +23,7 @@
 #include "cuda/arrival.h"
 #include "cuda/dependent_launch.h"
 #include "cuda/ops.h"
+#include "cuda/weight_load.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -155,7 +156,7 @@ struct AwqFormat {
       const int wpr = w.n / 4;
       const uint4* qp = reinterpret_cast<const uint4*>(w.qweight) + int64_t(k0 / 8) * wpr + c4;
 #pragma unroll
-      for (int u = 0; u < U; ++u) q[u] = __ldg(qp + int64_t(u) * wpr);
+      for (int u = 0; u < U; ++u) q[u] = load_weights(qp + int64_t(u) * wpr);
 #pragma unroll
       for (int b = 0; b < kBlocks; ++b) {
         const int g = (k0 + b * kXBlock) / w.group;
@@ -211,7 +212,7 @@ struct Float4Format {  // QuantWeight, bits 4 (group: a multiple of 32)
       const int wpr = w.n / 4;
       const uint4* qp = reinterpret_cast<const uint4*>(w.q) + int64_t(k0 / 8) * wpr + c4;
 #pragma unroll
-      for (int u = 0; u < U; ++u) q[u] = __ldg(qp + int64_t(u) * wpr);
+      for (int u = 0; u < U; ++u) q[u] = load_weights(qp + int64_t(u) * wpr);
 #pragma unroll
       for (int b = 0; b < kBlocks; ++b) load_scale_min(w, k0 + b * kXBlock, c4, s[b], m[b]);
     }
@@ -245,7 +246,7 @@ struct Float8Format {  // QuantWeight, bits 8 (group 16 or a multiple of 32)
       const int wpr = w.n / 4;
       const uint4* qp = reinterpret_cast<const uint4*>(w.q) + int64_t(k0 / 4) * wpr + c4;
 #pragma unroll
-      for (int u = 0; u < U; ++u) q[u] = __ldg(qp + int64_t(u) * wpr);
+      for (int u = 0; u < U; ++u) q[u] = load_weights(qp + int64_t(u) * wpr);
 #pragma unroll
       for (int b = 0; b < kSubs; ++b) load_scale_min(w, k0 + b * 16, c4, s[b], m[b]);
     }
