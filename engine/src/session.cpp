@@ -172,13 +172,13 @@ Result<Generation> SessionImpl::generate(const std::vector<int32_t>& prompt, con
     }
   } pending{tr};
   std::vector<int32_t> recent(prompt.end() - std::min<size_t>(prompt.size(), 256), prompt.end());
+  if (ahead) {  // the prompt's last logits
+    JETCHAT_TRY(tr.sample_ahead(sp, penalized(recent, window), false, step_seeds(), int(cached_.size())));
+    ++pending.count;
+  }
   auto next_token = [&]() -> Result<int32_t> {
     if (!on_device) return sampler.sample(logits_.data(), vocab, recent);
     if (!ahead) return tr.sample(sp, penalized(recent, window), step_seeds());
-    if (pending.count == 0) {  // the prompt's last logits
-      JETCHAT_TRY(tr.sample_ahead(sp, penalized(recent, window), false, step_seeds(), int(cached_.size())));
-      ++pending.count;
-    }
     --pending.count;
     return tr.take_sampled();
   };
@@ -198,13 +198,10 @@ Result<Generation> SessionImpl::generate(const std::vector<int32_t>& prompt, con
     // token will need them (it is not the last one asked for and fits the context).
     bool issued = false;
     if (ahead && int(g.generated_ids.size()) + 1 < params.max_tokens && int(cached_.size()) < ctx) {
-      if (pending.count == 0) {
-        JETCHAT_TRY(tr.sample_ahead(sp, penalized(recent, window), false, step_seeds(), int(cached_.size())));
-        ++pending.count;
-      }
-      tr.forward_on_device(kv_, nullptr, 1, int(cached_.size()));
+      const int pos = int(cached_.size());
+      tr.forward_on_device(kv_, nullptr, 1, pos);
       // Its penalty window ends with the token not known yet, which the sampler adds itself.
-      JETCHAT_TRY(tr.sample_ahead(sp, penalized(recent, window - 1), window > 0, step_seeds(), int(cached_.size()) + 1));
+      JETCHAT_TRY(tr.sample_ahead(sp, penalized(recent, window - 1), window > 0, step_seeds(), pos + 1));
       ++pending.count;
       issued = true;
     }
