@@ -1,5 +1,6 @@
 // Token sampling on the device, so that only the chosen id crosses to the host. One block:
-// repetition penalty on the listed ids (and the previous choice, when sampling ahead), then greedy argmax (ties to the lowest id, as the host sampler), or:
+// repetition penalty on the listed ids (and the previous choice, when sampling ahead), then greedy argmax (ties
+// to the lowest id, as the host sampler), or:
 // the top-k threshold by a 4-pass radix select over the logits, the survivors gathered and bitonic-sorted in
 // shared memory, softmax with temperature, min-p and top-p cut-offs over the sorted prefix sums, and a draw
 // from a counter-based generator seeded per step. Survivors are capped at kMaxSampleCandidates: with top-k off

@@ -178,10 +178,11 @@ TEST(CudaEndToEnd, SamplingAheadGivesTheTokensOfAStepByStepLoop) {
     std::mt19937_64 seeds(run.sp.seed);
     std::vector<int32_t> recent = prompt, want;
     while (want.size() < got.size()) {
-      std::vector<int32_t> penalized;
-      if (run.sp.repetition_penalty != 1.0f)
-        for (size_t i = recent.size() - std::min<size_t>(recent.size(), size_t(run.sp.repeat_window)); i < recent.size(); ++i)
-          if (std::find(penalized.begin(), penalized.end(), recent[i]) == penalized.end()) penalized.push_back(recent[i]);
+      std::vector<int32_t> penalized;  // the distinct ids of the last repeat_window tokens
+      const size_t window = run.sp.repetition_penalty != 1.0f ? size_t(run.sp.repeat_window) : 0;
+      for (size_t i = recent.size() - std::min(recent.size(), window); i < recent.size(); ++i)
+        if (std::find(penalized.begin(), penalized.end(), recent[i]) == penalized.end())
+          penalized.push_back(recent[i]);
       auto id = tr.sample(run.sp, penalized, seeds());
       ASSERT_TRUE(id.is_ok()) << id.status().message();
       want.push_back(*id);
