@@ -85,6 +85,15 @@ Status CudaBackend::init() {
     return Status(StatusCode::kInvalidArgument, "CUDA device " + std::to_string(opts_.device) + " does not exist");
   JETCHAT_CUDA_TRY(cudaSetDevice(opts_.device));
   JETCHAT_CUDA_TRY(cudaGetDeviceProperties(&prop_, opts_.device));
+  // A build without code for this GPU is refused here, with what to do, so that DeviceKind::kAuto falls back to
+  // the CPU instead of the first kernel failing.
+  if (const cudaError_t e = device_code_available(); e != cudaSuccess) {
+    (void)cudaGetLastError();
+    const std::string sm = std::to_string(prop_.major) + std::to_string(prop_.minor);
+    return Status(StatusCode::kUnsupported, std::string("this build has no CUDA code for the ") + prop_.name +
+                                                " (sm_" + sm + ", " + cudaGetErrorString(e) +
+                                                "): rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + sm);
+  }
   JETCHAT_CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   JETCHAT_CUBLAS_TRY(cublasCreate(&cublas_));
   JETCHAT_CUBLAS_TRY(cublasSetStream(cublas_, stream_));

@@ -114,6 +114,11 @@ cudaError_t convert_to_f32(WType t, const void* x, int64_t count, float* out, cu
   return cudaGetLastError();
 }
 
+cudaError_t device_code_available() {
+  cudaFuncAttributes attr;
+  return cudaFuncGetAttributes(&attr, fill_kernel);
+}
+
 cudaError_t fill_pattern(uint32_t* p, int64_t words, uint32_t seed, cudaStream_t stream) {
   fill_kernel<<<blocks_for(words), kThreads, 0, stream>>>(p, words, seed);
   return cudaGetLastError();

@@ -176,6 +176,9 @@ struct SampleArgs {
 constexpr int kMaxSampleCandidates = 1024;
 cudaError_t sample(const SampleArgs& a, cudaStream_t stream);
 
+// --- elementwise.cu: whether this build holds code the current device runs (SASS for its architecture, or PTX
+// it can compile): cudaSuccess, else the error a launch would give ---
+cudaError_t device_code_available();
 // --- elementwise.cu: a non-zero pattern for buffers the bandwidth test copies ---
 cudaError_t fill_pattern(uint32_t* p, int64_t words, uint32_t seed, cudaStream_t stream);
 
