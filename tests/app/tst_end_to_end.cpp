@@ -227,10 +227,16 @@ class TestEndToEnd : public QObject {
     JetChatApp& app = *running->app;
     ChatController* controller = app.controller();
     QVERIFY(QTest::qWaitFor([&] { return controller->state() == State::Ready; }, 30000));
-    const auto bytesAfterAReply = [&] {  // weights, scratch and the session's KV cache (allocated by its first use)
+    // Weights, scratch and the session's KV cache (allocated by its first use); -1 if the reply did not finish
+    // or failed (a failed reply leaves the figure of the load, without a KV cache: it says why).
+    const auto bytesAfterAReply = [&] {
       QSignalSpy finished(controller, &ChatController::replyFinished);
       if (!controller->send(QStringLiteral("Once"))) return qint64(-1);
-      return finished.wait(30000) ? controller->modelBytes() : qint64(-1);
+      if (!finished.wait(30000)) return qint64(-1);
+      qInfo("reply: %d tokens, context %d of %d, %lld bytes, error \"%s\"", controller->generatedTokens(),
+            controller->contextUsed(), controller->contextLength(), controller->modelBytes(),
+            qPrintable(controller->errorMessage()));
+      return controller->errorMessage().isEmpty() ? controller->modelBytes() : qint64(-1);
     };
     const qint64 bytesBefore = bytesAfterAReply();
     QVERIFY(bytesBefore > 0);
